@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Route-server module for bgpd: shared declarations of the FRR glue.
+ */
+#ifndef BGP_RS_H
+#define BGP_RS_H
+
+#include "lib/memory.h"
+#include "lib/northbound.h"
+
+#include "rs_policy.h"
+
+struct bgp;
+struct peer;
+struct vty;
+
+DECLARE_MGROUP(BGP_RS);
+
+/* One configured role: a neighbor (address or interface) or a peer-group. */
+struct rs_role_cfg {
+	struct rs_role_cfg *next;
+	enum rs_role role;
+	char name[];
+};
+
+/* Hot-path map from a source peer to its effective role (open addressing). */
+struct rs_peer_slot {
+	const struct peer *peer;
+	enum rs_role role;
+};
+
+/* Route-server state of one BGP instance. */
+struct rs_inst {
+	struct bgp *bgp;
+	uint8_t slot; /* index in rs_insts, carried in the update-group key */
+	bool b2b;
+	struct rs_role_cfg *roles;
+
+	struct rs_peer_slot *cache;
+	unsigned int cache_mask; /* capacity - 1 (power of two) or 0 */
+
+	struct event *t_reeval;
+	unsigned int reevals; /* debounced re-evaluations done */
+};
+
+#define RS_MAX_INSTANCES 255
+
+/* bgp_rs.c */
+extern struct rs_inst *rs_inst_find(const struct bgp *bgp);
+extern struct rs_inst *rs_inst_get(struct bgp *bgp);
+extern const char *rs_inst_vrf(const struct bgp *bgp);
+extern struct bgp *rs_bgp_by_vrf(const char *vrf);
+extern enum rs_role rs_role_cfg_get(const struct rs_inst *inst,
+				    const char *name);
+extern void rs_role_cfg_set(struct rs_inst *inst, const char *name,
+			    enum rs_role role);
+extern void rs_b2b_set(struct rs_inst *inst, bool on);
+extern const char *rs_peer_name(const struct peer *peer);
+extern enum rs_role rs_peer_role(const struct rs_inst *inst,
+				 const struct peer *peer, const char **from);
+extern enum rs_source rs_path_source(const struct rs_inst *inst,
+				     const struct peer *from);
+extern void rs_reeval_schedule(struct rs_inst *inst);
+
+/* bgp_rs_vty.c */
+extern void rs_vty_init(void);
+extern void rs_warnings(const struct rs_inst *inst,
+			void (*emit)(void *ctx, const char *text), void *ctx);
+
+/* bgp_rs_show.c */
+typedef void (*rs_withheld_cb)(void *ctx, afi_t afi, const struct prefix *p,
+			       const struct peer *from, enum rs_source src,
+			       enum rs_verdict verdict);
+extern unsigned int rs_walk_withheld(const struct rs_inst *inst,
+				     struct peer *dst, rs_withheld_cb cb,
+				     void *ctx);
+extern void rs_show_init(void);
+
+/* bgp_rs_nb.c */
+extern const struct frr_yang_module_info frr_bgp_route_server_info;
+extern void rs_nb_peer_deleted(struct rs_inst *inst, const char *name);
+extern void rs_nb_inst_deleted(const struct bgp *bgp);
+extern void rs_nb_config_write_peer(struct vty *vty, struct bgp *bgp,
+				    struct peer *peer);
+extern void rs_nb_config_write_inst(struct vty *vty, struct bgp *bgp);
+
+#endif /* BGP_RS_H */
