@@ -225,7 +225,7 @@ static void rs_nb_running_remove(const char *xpath)
 		return;
 	candidate = nb_config_dup(running_config);
 	dnode = yang_dnode_get(candidate->dnode, xpath);
-	yang_dnode_free(dnode);
+	lyd_free_tree(dnode);
 	ret = nb_candidate_commit(context, candidate, false, NULL, NULL, errmsg,
 				  sizeof(errmsg));
 	if (ret != NB_OK && ret != NB_ERR_NO_CHANGES)
