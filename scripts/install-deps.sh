@@ -25,7 +25,7 @@ pkgs=(
 	libprotobuf-c-dev protobuf-c-compiler libunwind-dev libxxhash-dev
 	libreadline-dev python3-dev ccache dpkg-dev texinfo
 	# topotests
-	python3-pytest python3-pexpect iputils-ping iproute2 gdb procps
+	python3-pytest python3-pexpect iputils-ping iproute2 gdb procps kmod
 	# independent BGP speakers used as NVAs / gateways / on-prem routers
 	bird2 gobgpd exabgp
 )
