@@ -14,6 +14,7 @@ sed -i "s|^#\?frrdir = .*|frrdir = $prefix/sbin|" "$tt/pytest.ini"
 # Our tests live under the framework's tree, copied fresh each run.
 rm -rf "$tt/route_server"
 cp -a "$top/topotests" "$tt/route_server"
+cp -a "$top/scenarios" "$tt/route_server/scenarios"
 
 cd "$tt"
 export PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -3,8 +3,10 @@
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
+import tempfile
 
 from lib import topotest
 
@@ -54,10 +56,16 @@ def all_established(router, neighbors):
     return all(data.get(n, {}).get("bgpState") == "Established" for n in neighbors)
 
 
+def vtysh_config(router, *lines):
+    """Run config lines through "vtysh -c" (as an operator would, each line
+    in order); returns what vtysh printed, errors and warnings included."""
+    args = " ".join("-c {}".format(shlex.quote(l)) for l in ("configure terminal",) + lines)
+    return router.cmd("vtysh {} 2>&1".format(args))
+
+
 def configure(router, *lines, bgp_as=65515):
     """Apply config lines inside 'router bgp ASN'; returns vtysh output."""
-    cmd = ["configure terminal", "router bgp {}".format(bgp_as)] + list(lines)
-    return router.vtysh_multicmd("\n".join(cmd) + "\n", pretty_output=False)
+    return vtysh_config(router, "router bgp {}".format(bgp_as), *lines)
 
 
 def running_config(router):
@@ -66,3 +74,70 @@ def running_config(router):
 
 def have(binary):
     return shutil.which(binary) is not None
+
+
+# --- the seed scenarios (configs shared with the demo, in scenarios/) -----
+
+SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
+
+
+def scenario_links(name):
+    """[(node, segment, address)] from scenarios/<name>/topology."""
+    links = []
+    with open(os.path.join(SCENARIOS, name, "topology")) as f:
+        for line in f:
+            fields = line.split("#")[0].split()
+            if fields:
+                links.append(tuple(fields))
+    return links
+
+
+def build_scenario(tgen, name, skip=()):
+    """Routers and segments of a scenario; interfaces are named after
+    their segment, as in the demo."""
+    links = [l for l in scenario_links(name) if l[0] not in skip]
+    for node in dict.fromkeys(l[0] for l in links):
+        tgen.add_router(node)
+    for seg in dict.fromkeys(l[1] for l in links):
+        sw = tgen.add_switch("sw-" + seg)
+        for node, s, _ in links:
+            if s == seg:
+                sw.add_link(tgen.gears[node], nodeif=seg)
+
+
+def scenario_config(name, node, dest_dir):
+    """The scenario's config for node, preceded by its interface addresses
+    (the framework flushes addresses that zebra is not configured with)."""
+    lines = ["frr defaults traditional"]
+    for n, seg, addr in scenario_links(name):
+        if n == node:
+            lines += ["interface " + seg, " ip address " + addr, "exit"]
+    with open(os.path.join(SCENARIOS, name, node + ".conf")) as f:
+        body = f.read()
+    path = os.path.join(dest_dir, node + "-frr.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + body)
+    return path
+
+
+def load_scenario_frr(tgen, name, skip=(), rs="rs"):
+    from lib.topogen import TopoRouter
+
+    dest = tempfile.mkdtemp(prefix="rs-topotest-")
+    for node, router in tgen.routers().items():
+        if node in skip:
+            continue
+        router.cmd_raises("sysctl -qw net.ipv4.ip_forward=1")
+        router.load_frr_config(
+            scenario_config(name, node, dest),
+            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if node == rs else "")],
+        )
+
+
+def ping(router, src, dst):
+    out = router.cmd("ping -c 2 -W 1 -I {} {} >/dev/null 2>&1 && echo ok || echo fail".format(src, dst))
+    return out.strip() == "ok"
+
+
+def rs_json(rs):
+    return vtysh_json(rs, "show bgp route-server json")
