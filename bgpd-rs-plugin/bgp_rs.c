@@ -56,6 +56,16 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 	return NULL;
 }
 
+/* Iteration in slot order (NULL: first). */
+struct rs_inst *rs_inst_next(const struct rs_inst *prev)
+{
+	for (unsigned int i = prev ? prev->slot + 1 : 1; i <= RS_MAX_INSTANCES;
+	     i++)
+		if (rs_insts[i])
+			return rs_insts[i];
+	return NULL;
+}
+
 const char *rs_inst_vrf(const struct bgp *bgp)
 {
 	return bgp->name ? bgp->name : VRF_DEFAULT_NAME;
@@ -272,6 +282,7 @@ static void rs_inst_free(struct rs_inst *inst)
 		XFREE(MTYPE_RS_ROLE, c);
 	}
 	XFREE(MTYPE_RS_CACHE, inst->cache);
+	rs_state_warnings_free(inst);
 	rs_insts[inst->slot] = NULL;
 	XFREE(MTYPE_RS_INST, inst);
 }

@@ -29,6 +29,12 @@ struct rs_peer_slot {
 	enum rs_role role;
 };
 
+/* A warning, as last collected for the YANG state. */
+struct rs_warning {
+	struct rs_warning *next;
+	char text[];
+};
+
 /* Route-server state of one BGP instance. */
 struct rs_inst {
 	struct bgp *bgp;
@@ -41,6 +47,8 @@ struct rs_inst {
 
 	struct event *t_reeval;
 	unsigned int reevals; /* debounced re-evaluations done */
+
+	struct rs_warning *warnings; /* snapshot for the YANG state walk */
 };
 
 #define RS_MAX_INSTANCES 255
@@ -48,6 +56,7 @@ struct rs_inst {
 /* bgp_rs.c */
 extern struct rs_inst *rs_inst_find(const struct bgp *bgp);
 extern struct rs_inst *rs_inst_get(struct bgp *bgp);
+extern struct rs_inst *rs_inst_next(const struct rs_inst *prev);
 extern const char *rs_inst_vrf(const struct bgp *bgp);
 extern struct bgp *rs_bgp_by_vrf(const char *vrf);
 extern enum rs_role rs_role_cfg_get(const struct rs_inst *inst,
@@ -74,7 +83,25 @@ typedef void (*rs_withheld_cb)(void *ctx, afi_t afi, const struct prefix *p,
 extern unsigned int rs_walk_withheld(const struct rs_inst *inst,
 				     struct peer *dst, rs_withheld_cb cb,
 				     void *ctx);
+extern void rs_peer_counts(const struct rs_inst *inst, struct peer *peer,
+			   uint32_t *rcvd, uint32_t *sent, uint32_t *withheld);
 extern void rs_show_init(void);
+
+/* bgp_rs_state.c: northbound callbacks of the config false nodes */
+extern const void *rs_state_instance_get_next(struct nb_cb_get_next_args *args);
+extern int rs_state_instance_get_keys(struct nb_cb_get_keys_args *args);
+extern const void *
+rs_state_instance_lookup_entry(struct nb_cb_lookup_entry_args *args);
+extern const void *rs_state_warning_get_next(struct nb_cb_get_next_args *args);
+extern struct yang_data *
+rs_state_warning_get_elem(struct nb_cb_get_elem_args *args);
+extern const void *rs_state_neighbor_get_next(struct nb_cb_get_next_args *args);
+extern int rs_state_neighbor_get_keys(struct nb_cb_get_keys_args *args);
+extern const void *
+rs_state_neighbor_lookup_entry(struct nb_cb_lookup_entry_args *args);
+extern struct yang_data *
+rs_state_neighbor_get_elem(struct nb_cb_get_elem_args *args);
+extern void rs_state_warnings_free(struct rs_inst *inst);
 
 /* bgp_rs_nb.c */
 extern const struct frr_yang_module_info frr_bgp_route_server_info;

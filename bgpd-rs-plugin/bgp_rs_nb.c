@@ -178,6 +178,9 @@ const struct frr_yang_module_info frr_bgp_route_server_info = {
 			.cbs = {
 				.create = rs_nb_instance_create,
 				.destroy = rs_nb_instance_destroy,
+				.get_next = rs_state_instance_get_next,
+				.get_keys = rs_state_instance_get_keys,
+				.lookup_entry = rs_state_instance_lookup_entry,
 			},
 		},
 		{
@@ -200,6 +203,49 @@ const struct frr_yang_module_info frr_bgp_route_server_info = {
 			.cbs = {
 				.modify = rs_nb_role_modify,
 			},
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/warning",
+			.cbs = {
+				.get_next = rs_state_warning_get_next,
+				.get_elem = rs_state_warning_get_elem,
+			},
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor",
+			.cbs = {
+				.get_next = rs_state_neighbor_get_next,
+				.get_keys = rs_state_neighbor_get_keys,
+				.lookup_entry = rs_state_neighbor_lookup_entry,
+			},
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/name",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/role",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/role-inherited-from",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/session-state",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/prefixes-received",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/prefixes-advertised",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/prefixes-withheld",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
 		},
 		{
 			.xpath = NULL,

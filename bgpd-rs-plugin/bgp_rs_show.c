@@ -105,8 +105,8 @@ static void rs_warn_text(void *arg, const char *text)
 	vty_out(ctx->vty, "  %s\n", text);
 }
 
-static void rs_peer_counts(const struct rs_inst *inst, struct peer *peer,
-			   uint32_t *rcvd, uint32_t *sent, uint32_t *withheld)
+void rs_peer_counts(const struct rs_inst *inst, struct peer *peer,
+		    uint32_t *rcvd, uint32_t *sent, uint32_t *withheld)
 {
 	afi_t afi;
 
