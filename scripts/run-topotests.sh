@@ -16,6 +16,11 @@ rm -rf "$tt/route_server"
 cp -a "$top/topotests" "$tt/route_server"
 cp -a "$top/scenarios" "$tt/route_server/scenarios"
 
+# FRR's framework cleans up any earlier run's namespaces when it starts:
+# two runs at once would kill each other's routers, so take turns.
+exec 9>/run/frr-rs-topotests.lock
+flock 9
+
 cd "$tt"
 export PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 exec /usr/bin/python3 -m pytest -p no:cacheprovider route_server "$@"
