@@ -141,3 +141,30 @@ def ping(router, src, dst):
 
 def rs_json(rs):
     return vtysh_json(rs, "show bgp route-server json")
+
+
+# --- topologies with extra nodes / non-FRR nodes -----------------------------
+
+
+def build_links(tgen, links):
+    """Routers and segments from an explicit [(node, segment, address)] list,
+    built like build_scenario (e.g. a scenario's links plus extra nodes)."""
+    for node in dict.fromkeys(l[0] for l in links):
+        tgen.add_router(node)
+    for seg in dict.fromkeys(l[1] for l in links):
+        sw = tgen.add_switch("sw-" + seg)
+        for node, s, _ in links:
+            if s == seg:
+                sw.add_link(tgen.gears[node], nodeif=seg)
+
+
+def set_addresses(router, links, forwarding=True):
+    """Give a node that zebra does not manage its addresses from links (call
+    after tgen.start_router(), which flushes them) and enable forwarding."""
+    router.cmd_raises("ip link set lo up")
+    for node, seg, addr in links:
+        if node == router.name:
+            router.cmd_raises("ip link set {} up".format(seg))
+            router.cmd_raises("ip addr add {} dev {}".format(addr, seg))
+    if forwarding:
+        router.cmd_raises("sysctl -qw net.ipv4.ip_forward=1")

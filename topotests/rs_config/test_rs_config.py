@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Configuration edge cases: bad input gets an FRR-style error and changes
+nothing; "no" of an unset role is a no-op; branch-to-branch is per BGP
+instance (VRF instances included, configured without sessions: this
+kernel has no VRF devices); deleting an instance deletes its
+route-server configuration.
+"""
+
+import json
+import os
+import sys
+
+import pytest
+
+CWD = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(os.path.join(CWD, ".."))
+sys.path.append(os.path.join(CWD, "../.."))
+
+from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from rslib import (  # noqa: E402
+    RS_MODULE,
+    configure,
+    rs_json,
+    running_config,
+    vtysh_config,
+    vtysh_json,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.bgpd]
+
+
+def build_topo(tgen):
+    sw = tgen.add_switch("s1")
+    for r in ("r1", "p2"):
+        tgen.add_router(r)
+        sw.add_link(tgen.gears[r])
+
+
+def setup_module(mod):
+    tgen = Topogen(build_topo, mod.__name__)
+    tgen.start_topology()
+    for name, router in tgen.routers().items():
+        router.load_frr_config(
+            os.path.join(CWD, name, "frr.conf"),
+            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == "r1" else "")],
+        )
+    tgen.start_router()
+
+
+def teardown_module(mod):
+    get_topogen().stop_topology()
+
+
+def r1():
+    return get_topogen().gears["r1"]
+
+
+def yang_state(router):
+    return json.loads(router.vtysh_cmd("show yang operational-data /frr-bgp-route-server:route-server bgpd"))
+
+
+def snapshot():
+    return running_config(r1()), rs_json(r1())
+
+
+def test_dynamic_neighbor_up():
+    def dyn_up():
+        peers = vtysh_json(r1(), "show bgp ipv4 unicast summary json").get("peers", {})
+        n = peers.get("192.168.1.2", {})
+        return n.get("state") == "Established" and n.get("dynamicPeer", False)
+
+    wait_for(dyn_up, True, "dynamic neighbor 192.168.1.2")
+
+
+BAD = [
+    # (config line inside router bgp, expected error text)
+    ("neighbor 10.9.9.9 route-server role nva", "% Specify remote-as or peer-group commands first"),
+    ("neighbor NOPG route-server role nva", "% Specify remote-as or peer-group commands first"),
+    ("no neighbor 10.9.9.9 route-server role", "% Specify remote-as or peer-group commands first"),
+    ("neighbor 192.168.1.2 route-server role nva", "% Operation not allowed on a dynamic neighbor"),
+    ("neighbor 192.168.1.3 route-server role router", "% Unknown command"),
+    ("neighbor 192.168.1.3 route-server role gateway", "% Command incomplete"),
+    ("neighbor 192.168.1.3 route-server role gateway expressroutes", "% Unknown command"),
+    ("neighbor 192.168.1.3 route-server role gateway g", "% Unknown command"),
+    ("neighbor 192.168.1.3 route-server role nva extra", "% Unknown command"),
+    ("bgp route-server branch-to-brunch", "% Unknown command"),
+    ("neighbor 300.1.1.1 route-server role nva", "% Specify remote-as or peer-group commands first"),
+]
+
+
+@pytest.mark.parametrize("line,error", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_changes_nothing(line, error):
+    before = snapshot()
+    out = configure(r1(), line)
+    assert error in out, out
+    assert snapshot() == before
+
+
+def test_no_of_unset_role_is_a_noop():
+    before = snapshot()
+    out = configure(r1(), "no neighbor PG route-server role")
+    assert "%" not in out, out
+    out = configure(r1(), "no neighbor 192.168.1.3 route-server role gateway vpn")
+    assert "%" not in out, out  # like FRR's "no" forms: the value given is not checked
+    assert "192.168.1.3 route-server" not in running_config(r1())
+    configure(r1(), "neighbor 192.168.1.3 route-server role nva")
+    assert snapshot() == before
+
+
+def test_peer_group_role():
+    configure(r1(), "neighbor PG route-server role gateway expressroute")
+    assert " neighbor PG route-server role gateway expressroute\n" in running_config(r1())
+    assert rs_json(r1())["peerGroups"]["PG"] == {"role": "gateway-expressroute", "members": 0}
+    configure(r1(), "no neighbor PG")
+    assert "PG" not in rs_json(r1())["peerGroups"]
+    assert "PG route-server" not in running_config(r1())
+
+
+def test_b2b_is_per_instance():
+    out = vtysh_config(r1(), "router bgp 65515 vrf BLUE", "bgp route-server branch-to-branch")
+    assert "%" not in out, out
+    assert vtysh_json(r1(), "show bgp vrf BLUE route-server json")["branchToBranch"] is True
+    assert vtysh_json(r1(), "show bgp vrf BLUE route-server json")["vrfName"] == "BLUE"
+    assert rs_json(r1())["branchToBranch"] is False
+    cfg = running_config(r1())
+    blue = cfg[cfg.index("router bgp 65515 vrf BLUE"):]
+    assert " bgp route-server branch-to-branch\n" in blue.split("exit")[0]
+    default = cfg[cfg.index("router bgp 65515\n"):cfg.index("router bgp 65515 vrf BLUE")]
+    assert "branch-to-branch" not in default
+    vrfs = {i["vrf"] for i in yang_state(r1())["frr-bgp-route-server:route-server"]["instance"]}
+    assert "BLUE" in vrfs
+
+
+def test_instance_deletion_deletes_its_config():
+    out = vtysh_config(r1(), "no router bgp 65515 vrf BLUE")
+    assert "%" not in out, out
+    assert "vrf BLUE" not in running_config(r1())
+    vrfs = {i["vrf"] for i in yang_state(r1()).get("frr-bgp-route-server:route-server", {}).get("instance", [])}
+    assert "BLUE" not in vrfs
+    vtysh_config(r1(), "router bgp 65515 vrf BLUE")
+    assert vtysh_json(r1(), "show bgp vrf BLUE route-server json")["branchToBranch"] is False
+    vtysh_config(r1(), "no router bgp 65515 vrf BLUE")
+
+
+def test_show_unknown_instance_and_neighbor():
+    assert "% BGP instance not found" in r1().vtysh_cmd("show bgp vrf NOPE route-server")
+    assert vtysh_json(r1(), "show bgp vrf NOPE route-server json") == {}
+    assert "% No such neighbor" in r1().vtysh_cmd("show bgp route-server withheld 10.9.9.9")
+    data = vtysh_json(r1(), "show bgp route-server withheld 192.168.1.2 json")
+    assert data["role"] == "none" and data["totalWithheld"] == 0
