@@ -86,6 +86,16 @@ const char *rs_peer_name(const struct peer *peer)
 	return peer->conf_if ? peer->conf_if : peer->host;
 }
 
+/* A configured or dynamic neighbor by address or interface name. */
+struct peer *rs_peer_lookup(struct bgp *bgp, const char *name)
+{
+	union sockunion su;
+
+	if (str2sockunion(name, &su) == 0)
+		return peer_lookup(bgp, &su);
+	return peer_lookup_by_conf_if(bgp, name);
+}
+
 enum rs_role rs_role_cfg_get(const struct rs_inst *inst, const char *name)
 {
 	for (const struct rs_role_cfg *c = inst->roles; c; c = c->next)

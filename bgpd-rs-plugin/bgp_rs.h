@@ -65,6 +65,7 @@ extern void rs_role_cfg_set(struct rs_inst *inst, const char *name,
 			    enum rs_role role);
 extern void rs_b2b_set(struct rs_inst *inst, bool on);
 extern const char *rs_peer_name(const struct peer *peer);
+extern struct peer *rs_peer_lookup(struct bgp *bgp, const char *name);
 extern enum rs_role rs_peer_role(const struct rs_inst *inst,
 				 const struct peer *peer, const char **from);
 extern enum rs_source rs_path_source(const struct rs_inst *inst,

@@ -28,14 +28,9 @@ static struct rs_inst *rs_nb_inst(const struct lyd_node *dnode)
 static bool rs_nb_neighbor_exists(struct bgp *bgp, const char *name,
 				  bool *dynamic)
 {
-	union sockunion su;
-	struct peer *peer;
+	struct peer *peer = rs_peer_lookup(bgp, name);
 
 	*dynamic = false;
-	if (str2sockunion(name, &su) == 0)
-		peer = peer_lookup(bgp, &su);
-	else
-		peer = peer_lookup_by_conf_if(bgp, name);
 	if (peer) {
 		*dynamic = peer_dynamic_neighbor(peer);
 		return !*dynamic;

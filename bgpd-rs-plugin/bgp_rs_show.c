@@ -293,7 +293,6 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
 	struct bgp *bgp = rs_show_bgp(vty, vrf_name, !!uj);
 	struct rs_withheld_ctx ctx = { .vty = vty };
 	const struct rs_inst *inst;
-	union sockunion su;
 	struct peer *peer;
 	enum rs_role role;
 	const char *from;
@@ -302,10 +301,7 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
 
 	if (!bgp)
 		return CMD_WARNING;
-	if (str2sockunion(neighbor, &su) == 0)
-		peer = peer_lookup(bgp, &su);
-	else
-		peer = peer_lookup_by_conf_if(bgp, neighbor);
+	peer = rs_peer_lookup(bgp, neighbor);
 	if (!peer) {
 		if (uj)
 			vty_out(vty, "{}\n");

@@ -107,50 +107,52 @@ DEFPY_YANG(rs_b2b, rs_b2b_cmd, "[no] bgp route-server branch-to-branch",
 	return rs_apply(vty, bgp);
 }
 
-DEFPY_YANG(rs_role, rs_role_cmd,
-	   "neighbor <A.B.C.D|X:X::X:X|WORD>$neighbor route-server role <nva$nva|gateway <expressroute$er|vpn$vpn>>",
-	   NEIGHBOR_STR NEIGHBOR_ADDR_STR2 RS_STR
-	   "Route-server role of the neighbor\n"
-	   "Network virtual appliance (e.g. SD-WAN)\n"
-	   "Gateway\n"
-	   "ExpressRoute gateway\n"
-	   "VPN gateway (one session of it)\n")
-{
-	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	char xpath[XPATH_MAXLEN];
-	enum rs_role role;
-	struct peer *peer;
+#define RS_ROLE_HELP                                                           \
+	"Route-server role of the neighbor\n"                                  \
+	"Network virtual appliance (e.g. SD-WAN)\n"                            \
+	"Gateway\n"                                                            \
+	"ExpressRoute gateway\n"                                               \
+	"VPN gateway (one session of it)\n"
 
-	peer = peer_and_group_lookup_vty(vty, neighbor);
-	if (!peer)
-		return CMD_WARNING_CONFIG_FAILED;
-	role = nva ? RS_ROLE_NVA : er ? RS_ROLE_EXPRESSROUTE : RS_ROLE_VPN;
-	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/neighbor[name='%s']/role",
-		 rs_inst_vrf(bgp), rs_peer_name(peer));
-	nb_cli_enqueue_change(vty, xpath, NB_OP_MODIFY, rs_role_yang(role));
-	return rs_apply(vty, bgp);
-}
-
-DEFPY_YANG(no_rs_role, no_rs_role_cmd,
-	   "no neighbor <A.B.C.D|X:X::X:X|WORD>$neighbor route-server role [<nva|gateway <expressroute|vpn>>]",
-	   NO_STR NEIGHBOR_STR NEIGHBOR_ADDR_STR2 RS_STR
-	   "Route-server role of the neighbor\n"
-	   "Network virtual appliance (e.g. SD-WAN)\n"
-	   "Gateway\n"
-	   "ExpressRoute gateway\n"
-	   "VPN gateway (one session of it)\n")
+/* Set (or, with RS_ROLE_NONE, remove) the role of a neighbor/peer-group. */
+static int rs_role_change(struct vty *vty, const char *neighbor,
+			  enum rs_role role)
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	char xpath[XPATH_MAXLEN];
 	struct peer *peer;
 
+	/* FRR's own errors: unknown neighbor/peer-group, dynamic neighbor. */
 	peer = peer_and_group_lookup_vty(vty, neighbor);
 	if (!peer)
 		return CMD_WARNING_CONFIG_FAILED;
 	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/neighbor[name='%s']",
 		 rs_inst_vrf(bgp), rs_peer_name(peer));
-	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	if (role == RS_ROLE_NONE) {
+		nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	} else {
+		strlcat(xpath, "/role", sizeof(xpath));
+		nb_cli_enqueue_change(vty, xpath, NB_OP_MODIFY,
+				      rs_role_yang(role));
+	}
 	return rs_apply(vty, bgp);
+}
+
+DEFPY_YANG(rs_role, rs_role_cmd,
+	   "neighbor <A.B.C.D|X:X::X:X|WORD>$neighbor route-server role <nva$nva|gateway <expressroute$er|vpn$vpn>>",
+	   NEIGHBOR_STR NEIGHBOR_ADDR_STR2 RS_STR RS_ROLE_HELP)
+{
+	return rs_role_change(vty, neighbor,
+			      nva  ? RS_ROLE_NVA
+			      : er ? RS_ROLE_EXPRESSROUTE
+				   : RS_ROLE_VPN);
+}
+
+DEFPY_YANG(no_rs_role, no_rs_role_cmd,
+	   "no neighbor <A.B.C.D|X:X::X:X|WORD>$neighbor route-server role [<nva|gateway <expressroute|vpn>>]",
+	   NO_STR NEIGHBOR_STR NEIGHBOR_ADDR_STR2 RS_STR RS_ROLE_HELP)
+{
+	return rs_role_change(vty, neighbor, RS_ROLE_NONE);
 }
 
 void rs_vty_init(void)

@@ -13,6 +13,28 @@ from lib import topotest
 RS_MODULE = "-M route_server"
 
 
+def start_lan(mod, test_dir, routers, rs="r1"):
+    """Start routers on one shared segment, each with test_dir/NAME/frr.conf
+    (zebra + bgpd; the route server's bgpd loads the module)."""
+    from lib.topogen import Topogen, TopoRouter
+
+    def build(tgen):
+        sw = tgen.add_switch("s1")
+        for r in routers:
+            tgen.add_router(r)
+            sw.add_link(tgen.gears[r])
+
+    tgen = Topogen(build, mod.__name__)
+    tgen.start_topology()
+    for name, router in tgen.routers().items():
+        router.load_frr_config(
+            os.path.join(test_dir, name, "frr.conf"),
+            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == rs else "")],
+        )
+    tgen.start_router()
+    return tgen
+
+
 def vtysh_json(router, cmd):
     out = router.vtysh_cmd(cmd)
     try:
@@ -95,14 +117,7 @@ def scenario_links(name):
 def build_scenario(tgen, name, skip=()):
     """Routers and segments of a scenario; interfaces are named after
     their segment, as in the demo."""
-    links = [l for l in scenario_links(name) if l[0] not in skip]
-    for node in dict.fromkeys(l[0] for l in links):
-        tgen.add_router(node)
-    for seg in dict.fromkeys(l[1] for l in links):
-        sw = tgen.add_switch("sw-" + seg)
-        for node, s, _ in links:
-            if s == seg:
-                sw.add_link(tgen.gears[node], nodeif=seg)
+    build_links(tgen, [l for l in scenario_links(name) if l[0] not in skip])
 
 
 def scenario_config(name, node, dest_dir):
@@ -147,8 +162,8 @@ def rs_json(rs):
 
 
 def build_links(tgen, links):
-    """Routers and segments from an explicit [(node, segment, address)] list,
-    built like build_scenario (e.g. a scenario's links plus extra nodes)."""
+    """Routers and segments from a [(node, segment, address)] list (e.g. a
+    scenario's links plus extra nodes); one switch per segment."""
     for node in dict.fromkeys(l[0] for l in links):
         tgen.add_router(node)
     for seg in dict.fromkeys(l[1] for l in links):

@@ -18,9 +18,9 @@ CWD = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from rslib import (  # noqa: E402
-    RS_MODULE,
+    start_lan,
     configure,
     rs_json,
     running_config,
@@ -32,22 +32,8 @@ from rslib import (  # noqa: E402
 pytestmark = [pytest.mark.bgpd]
 
 
-def build_topo(tgen):
-    sw = tgen.add_switch("s1")
-    for r in ("r1", "p2"):
-        tgen.add_router(r)
-        sw.add_link(tgen.gears[r])
-
-
 def setup_module(mod):
-    tgen = Topogen(build_topo, mod.__name__)
-    tgen.start_topology()
-    for name, router in tgen.routers().items():
-        router.load_frr_config(
-            os.path.join(CWD, name, "frr.conf"),
-            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == "r1" else "")],
-        )
-    tgen.start_router()
+    start_lan(mod, CWD, ["r1", "p2"])
 
 
 def teardown_module(mod):

@@ -17,9 +17,9 @@ CWD = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from rslib import (  # noqa: E402
-    RS_MODULE,
+    start_lan,
     advertised_prefixes,
     all_established,
     configure,
@@ -34,24 +34,8 @@ pytestmark = [pytest.mark.bgpd]
 PEERS = {"r2": ("192.168.1.2", "fd00:1::2"), "r3": ("192.168.1.3", "fd00:1::3")}
 
 
-def build_topo(tgen):
-    for r in ("r1", "r2", "r3", "r4"):
-        tgen.add_router(r)
-    sw = tgen.add_switch("s1")
-    for r in ("r1", "r2", "r3", "r4"):
-        sw.add_link(tgen.gears[r])
-
-
 def setup_module(mod):
-    tgen = Topogen(build_topo, mod.__name__)
-    tgen.start_topology()
-    for name, router in tgen.routers().items():
-        bgp_args = RS_MODULE if name == "r1" else ""
-        router.load_frr_config(
-            os.path.join(CWD, name, "frr.conf"),
-            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, bgp_args)],
-        )
-    tgen.start_router()
+    start_lan(mod, CWD, ["r1", "r2", "r3", "r4"])
 
 
 def teardown_module(mod):

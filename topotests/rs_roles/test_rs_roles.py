@@ -26,9 +26,9 @@ CWD = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from rslib import (  # noqa: E402
-    RS_MODULE,
+    start_lan,
     all_established,
     configure,
     established_counters,
@@ -47,22 +47,8 @@ VNET4, VNET6 = "10.100.0.0/16", "fd00:100::/48"
 STATE = {}
 
 
-def build_topo(tgen):
-    sw = tgen.add_switch("s1")
-    for r in ["r1"] + PEERS:
-        tgen.add_router(r)
-        sw.add_link(tgen.gears[r])
-
-
 def setup_module(mod):
-    tgen = Topogen(build_topo, mod.__name__)
-    tgen.start_topology()
-    for name, router in tgen.routers().items():
-        router.load_frr_config(
-            os.path.join(CWD, name, "frr.conf"),
-            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == "r1" else "")],
-        )
-    tgen.start_router()
+    start_lan(mod, CWD, ["r1"] + PEERS)
 
 
 def teardown_module(mod):
