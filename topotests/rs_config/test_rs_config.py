@@ -137,3 +137,17 @@ def test_show_unknown_instance_and_neighbor():
     assert "% No such neighbor" in r1().vtysh_cmd("show bgp route-server withheld 10.9.9.9")
     data = vtysh_json(r1(), "show bgp route-server withheld 192.168.1.2 json")
     assert data["role"] == "none" and data["totalWithheld"] == 0
+
+
+def test_ibgp_role_neighbor_not_rr_client_warns():
+    configure(r1(), "neighbor 192.168.1.9 remote-as internal", "neighbor 192.168.1.9 route-server role gateway expressroute")
+    warnings = rs_json(r1())["warnings"]
+    assert any("192.168.1.9" in w and "route-reflector-client" in w for w in warnings), warnings
+    assert "192.168.1.9 (gateway expressroute) is iBGP" in r1().vtysh_cmd("show bgp route-server")
+    state = yang_state(r1())["frr-bgp-route-server:route-server"]["instance"]
+    default = [i for i in state if i["vrf"] == "default"][0]
+    assert any("192.168.1.9" in w for w in default["state"]["warning"])
+    configure(r1(), "address-family ipv4 unicast", "neighbor 192.168.1.9 route-reflector-client")
+    assert not any("192.168.1.9" in w for w in rs_json(r1())["warnings"])
+    configure(r1(), "no neighbor 192.168.1.9")
+    assert "192.168.1.9" not in running_config(r1())
