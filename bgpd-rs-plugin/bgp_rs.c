@@ -259,6 +259,8 @@ static int rs_announce_check(struct update_subgroup *subgrp,
 	if (!key)
 		return 0;
 	inst = rs_insts[key >> 8];
+	if (unlikely(!inst)) /* instance being deleted */
+		return 0;
 	return rs_policy_withholds(rs_path_source(inst, pi->peer), key & 0xff,
 				   inst->b2b);
 }
