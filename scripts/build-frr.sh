@@ -26,7 +26,10 @@ export CCACHE_DIR=${CCACHE_DIR:-${RS_CACHE:-/var/cache/frr-rs}/ccache}
 
 if [ "$(cat "$frr/.rs-stamp" 2>/dev/null)" != "$stamp" ]; then
 	echo "frr: unpacking and patching"
-	"$here/fetch-sources.sh" frr "$frr" >/dev/null
+	"$here/fetch-sources.sh" frr "$frr" >/dev/null 2>"$build/frr-unpack.log" || {
+		cat "$build/frr-unpack.log" >&2
+		exit 1
+	}
 	echo "$ver" >"$frr/.rs-version"
 	while read -r p; do
 		case "$p" in '' | '#'*) continue ;; esac
@@ -42,7 +45,7 @@ if [ "$(cat "$frr/.rs-stamp" 2>/dev/null)" != "$stamp" ]; then
 	ln -sf "$top/bgpd-rs-plugin/subdir.am" "$frr/bgpd/route_server.am"
 	for f in "$top"/yang/*.yang; do ln -sf "$f" "$frr/yang/"; done
 	echo "include bgpd/route_server.am" >>"$frr/bgpd/subdir.am"
-	(cd "$frr" && ./bootstrap.sh >/dev/null 2>&1)
+	(cd "$frr" && ./bootstrap.sh >"$build/frr-bootstrap.log" 2>&1)
 	echo "frr: configuring"
 	(cd "$frr" && ./configure -q \
 		--prefix="$prefix" --sysconfdir=/etc --localstatedir=/var \
@@ -56,7 +59,11 @@ if [ "$(cat "$frr/.rs-stamp" 2>/dev/null)" != "$stamp" ]; then
 		--disable-fabricd --disable-vrrpd --disable-pathd \
 		--disable-doc --disable-snmp --disable-scripting \
 		PYTHON=/usr/bin/python3 CC="ccache gcc" CFLAGS="$cflags" \
-		LDFLAGS="$ldflags" PKG_CONFIG_PATH="$ly/lib/pkgconfig")
+		LDFLAGS="$ldflags" PKG_CONFIG_PATH="$ly/lib/pkgconfig" \
+		>"$build/frr-configure.log") || {
+		tail -n 30 "$frr/config.log" >&2
+		exit 1
+	}
 	echo "$stamp" >"$frr/.rs-stamp"
 fi
 # New module files appear as links too (make reruns automake when
