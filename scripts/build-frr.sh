@@ -4,7 +4,7 @@
 # route-server module into bgpd's build, build and install into PREFIX.
 # A tree whose version, patches and configure options are unchanged is
 # reused (incremental make); nothing outside BUILDDIR and PREFIX is touched.
-# RS_FRR_CFLAGS / RS_FRR_LDFLAGS add flags (the sanitizer build uses them).
+# RS_FRR_CONFIGURE adds configure options (the sanitizer build uses them).
 set -euo pipefail
 shopt -s nullglob
 top=$(cd "$1" && pwd) build=$(realpath -m "$2") prefix=$(realpath -m "$3") ly=$(realpath -m "$4")
@@ -12,12 +12,13 @@ here="$top/scripts"
 frr="$build/frr"
 mkdir -p "$build"
 
-cflags="-g -O2 ${RS_FRR_CFLAGS:-}"
-ldflags="-L$ly/lib -Wl,-rpath,$ly/lib ${RS_FRR_LDFLAGS:-}"
+cflags="-g -O2"
+ldflags="-L$ly/lib -Wl,-rpath,$ly/lib"
+extra_conf=${RS_FRR_CONFIGURE:-}
 ver=$(apt-cache showsrc frr 2>/dev/null | awk '/^Version:/ {print $2}' | sort -V | tail -n 1 || true)
 [ -n "$ver" ] || ver=$(cat "$frr/.rs-version" 2>/dev/null || echo unknown)
 stamp=$( {
-	echo "$ver|$prefix|$ly|$cflags|$ldflags"
+	echo "$ver|$prefix|$ly|$cflags|$ldflags|$extra_conf"
 	cd "$top/patches/frr" && cat series $(grep -v '^#' series)
 } | sha256sum | cut -d' ' -f1)
 
@@ -57,7 +58,7 @@ if [ "$(cat "$frr/.rs-stamp" 2>/dev/null)" != "$stamp" ]; then
 		--disable-ldpd --disable-nhrpd --disable-eigrpd --disable-babeld \
 		--disable-isisd --disable-pimd --disable-pim6d --disable-pbrd \
 		--disable-fabricd --disable-vrrpd --disable-pathd \
-		--disable-doc --disable-snmp --disable-scripting \
+		--disable-doc --disable-snmp --disable-scripting $extra_conf \
 		PYTHON=/usr/bin/python3 CC="ccache gcc" CFLAGS="$cflags" \
 		LDFLAGS="$ldflags" PKG_CONFIG_PATH="$ly/lib/pkgconfig" \
 		>"$build/frr-configure.log") || {

@@ -23,4 +23,23 @@ flock 9
 
 cd "$tt"
 export PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-exec /usr/bin/python3 -m pytest -p no:cacheprovider route_server "$@"
+rundir=/tmp/topotests
+rm -rf "$rundir"/route_server.*
+rc=0
+/usr/bin/python3 -m pytest -p no:cacheprovider route_server "$@" || rc=$?
+# Daemons built with sanitizers leave their reports next to their logs
+# (ASAN_OPTIONS log_path set by the framework): any report fails the run.
+# UBSan reports go to the daemons' stderr (*.err).
+reports=$({
+	find "$rundir" -path "$rundir/route_server.*" -name '*.asan.*' -size +0
+	grep -rl --include='*.err' 'runtime error:' "$rundir"/route_server.* 2>/dev/null
+} 2>/dev/null || true)
+if [ -n "$reports" ]; then
+	echo "sanitizer reports:" >&2
+	for f in $reports; do
+		echo "== $f" >&2
+		head -n 40 "$f" >&2
+	done
+	[ "$rc" != 0 ] || rc=1
+fi
+exit "$rc"

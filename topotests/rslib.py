@@ -64,10 +64,11 @@ def advertised_prefixes(router, neighbor, afi="ipv4"):
 
 
 def established_counters(router):
-    """neighbor -> (established transitions, last-established epoch)."""
+    """neighbor -> (sessions established, sessions dropped): any reset
+    changes one of them."""
     data = vtysh_json(router, "show bgp neighbors json")
     return {
-        n: (v.get("connectionsEstablished"), v.get("bgpTimerUpEstablishedEpoch"))
+        n: (v.get("connectionsEstablished"), v.get("connectionsDropped"))
         for n, v in data.items()
         if isinstance(v, dict) and "bgpState" in v
     }

@@ -89,11 +89,17 @@ def test_no_of_unset_role_is_a_noop():
     before = snapshot()
     out = configure(r1(), "no neighbor PG route-server role")
     assert "%" not in out, out
+    assert snapshot() == before  # not even a re-evaluation
+
+
+def test_no_form_ignores_the_role_given():
+    """Like FRR's other "no" forms, the value given is not checked."""
+    config = running_config(r1())
     out = configure(r1(), "no neighbor 192.168.1.3 route-server role gateway vpn")
-    assert "%" not in out, out  # like FRR's "no" forms: the value given is not checked
+    assert "%" not in out, out
     assert "192.168.1.3 route-server" not in running_config(r1())
     configure(r1(), "neighbor 192.168.1.3 route-server role nva")
-    assert snapshot() == before
+    assert running_config(r1()) == config
 
 
 def test_peer_group_role():
