@@ -28,6 +28,9 @@ pkgs=(
 	python3-pytest python3-pexpect iputils-ping iproute2 gdb procps kmod
 	# independent BGP speakers used as NVAs / gateways / on-prem routers
 	bird2 gobgpd exabgp
+	# NETCONF (netconf/): yuma123 server, SIL headers/libs, SSH, test client
+	netconfd yangdump libyuma-dev libxml2-dev openssh-server openssh-client
+	python3-ncclient
 )
 want="${pkgs[*]}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
@@ -41,7 +44,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends "${pkgs[@]}"
 
 # Packaged daemons must not run on the host: tests start their own.
-for svc in bird exabgp gobgpd; do
+for svc in bird exabgp gobgpd netconfd; do
 	systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	pkill -x "$svc" 2>/dev/null || true
 done
