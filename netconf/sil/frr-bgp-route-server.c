@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * netconfd (yuma123) server instrumentation library for
+ * frr-bgp-route-server.yang. Started from "yangdump --format=c" and
+ * reorganised around whole-config hooks:
+ *
+ *  - commit-validate hook: the whole new config is checked against live
+ *    bgpd (instance exists, neighbor exists, active-active rule, bgpd
+ *    reachable); errors become <rpc-error>s with error-path and message,
+ *    and nothing changes.
+ *  - commit-complete hook: bgpd's route-server config is made equal to the
+ *    new running config through vtysh (diff against bgpd's
+ *    running-config, so re-applying is a no-op), then "write memory".
+ *  - /route-server/instance/state is a virtual container filled at <get>
+ *    time from "show bgp [vrf X] route-server json".
+ *  - bgpd is authoritative: at start (init2) and then periodically, when
+ *    nobody holds a lock and the candidate has no pending edits, NETCONF
+ *    running (and candidate) are rebuilt from bgpd's config.
+ *
+ * Settings by environment: see rs_frr.h, plus FRR_RS_SYNC_INTERVAL
+ * (seconds, default 30, 0 = never).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libxml/xmlstring.h>
+
+#include "procdefs.h"
+#include "agt.h"
+#include "agt_cb.h"
+#include "agt_commit_complete.h"
+#include "agt_commit_validate.h"
+#include "agt_timer.h"
+#include "agt_util.h"
+#include "cfg.h"
+#include "dlq.h"
+#include "getcb.h"
+#include "log.h"
+#include "ncx.h"
+#include "ncxmod.h"
+#include "ncxtypes.h"
+#include "obj.h"
+#include "rpc.h"
+#include "ses.h"
+#include "status.h"
+#include "val.h"
+#include "val_util.h"
+#include "xml_util.h"
+
+#include "rs_frr.h"
+
+#define MOD (const xmlChar *)"frr-bgp-route-server"
+#define REV (const xmlChar *)"2026-11-23"
+#define N(s) (const xmlChar *)(s)
+
+static ncx_module_t *rs_mod;
+static obj_template_t *rs_obj;
+static bool rs_ready;
+static uint32 rs_timer_id;
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                            */
+
+static const char *leaf_str(const val_value_t *parent, const char *name)
+{
+	val_value_t *v = val_find_child(parent, MOD, N(name));
+
+	if (!v)
+		return NULL;
+	if (v->btyp == NCX_BT_ENUM)
+		return (const char *)VAL_ENUM_NAME(v);
+	if (v->btyp == NCX_BT_BOOLEAN)
+		return VAL_BOOL(v) ? "true" : "false";
+	return (const char *)VAL_STR(v);
+}
+
+/* Reads the route-server subtree of a config root into c. */
+static void conf_from_root(const val_value_t *root, struct rs_nc_conf *c)
+{
+	val_value_t *rs, *inst, *nb;
+
+	memset(c, 0, sizeof(*c));
+	rs = root ? val_find_child(root, MOD, N("route-server")) : NULL;
+	if (!rs)
+		return;
+	for (inst = val_find_child(rs, MOD, N("instance")); inst;
+	     inst = val_find_next_child(rs, MOD, N("instance"), inst)) {
+		const char *vrf = leaf_str(inst, "vrf");
+		const char *b2b = leaf_str(inst, "branch-to-branch");
+		struct rs_nc_inst *in;
+
+		if (!vrf)
+			continue;
+		in = rs_nc_inst_get(c, vrf, true);
+		in->b2b = b2b && !strcmp(b2b, "true");
+		for (nb = val_find_child(inst, MOD, N("neighbor")); nb;
+		     nb = val_find_next_child(inst, MOD, N("neighbor"), nb)) {
+			const char *name = leaf_str(nb, "name");
+
+			if (name)
+				rs_nc_neigh_get(in, name, true)->role =
+					rs_nc_role_from_yang(
+						leaf_str(nb, "role"));
+		}
+	}
+}
+
+static bool conf_equal(struct rs_nc_conf *a, struct rs_nc_conf *b)
+{
+	size_t i, k;
+
+	/* an instance with nothing configured equals a missing one */
+	for (int pass = 0; pass < 2; pass++) {
+		struct rs_nc_conf *x = pass ? b : a, *y = pass ? a : b;
+
+		for (i = 0; i < x->n_inst; i++) {
+			struct rs_nc_inst *xi = &x->inst[i];
+			struct rs_nc_inst *yi =
+				rs_nc_inst_get(y, xi->vrf, false);
+
+			if (xi->b2b && (!yi || !yi->b2b))
+				return false;
+			for (k = 0; k < xi->n_neigh; k++) {
+				struct rs_nc_neigh *yn;
+
+				if (!xi->neigh[k].role)
+					continue;
+				yn = yi ? rs_nc_neigh_get(yi, xi->neigh[k].name,
+							  false)
+					: NULL;
+				if (!yn || yn->role != xi->neigh[k].role)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* error-message strings must outlive the rpc-error record */
+static char err_ring[32][600];
+static unsigned int err_next;
+
+static void rec_err(ses_cb_t *scb, xml_msg_hdr_t *msghdr, val_value_t *errval,
+		    const char *apptag, const char *fmt, ...)
+{
+	char *msg = err_ring[err_next++ % 32];
+	ncx_errinfo_t ei;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(err_ring[0]), fmt, ap);
+	va_end(ap);
+	log_info("\nfrr-bgp-route-server: rejected: %s", msg);
+	memset(&ei, 0, sizeof(ei));
+	ei.error_app_tag = (xmlChar *)apptag;
+	ei.error_message = (xmlChar *)msg;
+	agt_record_error_errinfo(scb, msghdr, NCX_LAYER_CONTENT,
+				 ERR_NCX_OPERATION_FAILED, NULL,
+				 errval ? NCX_NT_VAL : NCX_NT_NONE, errval,
+				 errval ? NCX_NT_VAL : NCX_NT_NONE, errval,
+				 &ei);
+}
+
+/* ------------------------------------------------------------------ */
+/* state (config false) from "show bgp [vrf X] route-server json"     */
+
+static void add_leaf(obj_template_t *pobj, val_value_t *parent,
+		     const char *name, const char *value)
+{
+	status_t res = NO_ERR;
+	val_value_t *leaf;
+
+	if (!value)
+		return;
+	leaf = agt_make_leaf(pobj, N(name), N(value), &res);
+	if (leaf)
+		val_add_child(leaf, parent);
+	else
+		log_warn("\nfrr-bgp-route-server: leaf %s='%s': %s", name,
+			 value, get_error_string(res));
+}
+
+static status_t state_get(ses_cb_t *scb, getcb_mode_t cbmode,
+			  const val_value_t *virval, val_value_t *dstval)
+{
+	const val_value_t *inst = virval->parent;
+	const char *vrf = inst ? leaf_str(inst, "vrf") : NULL;
+	obj_template_t *sobj = dstval->obj;
+	obj_template_t *nobj = obj_find_child(sobj, MOD, N("neighbor"));
+	struct json_object *j, *arr, *neighs;
+	char cmd[128], *out = NULL;
+	const char *c = cmd;
+
+	(void)scb;
+	if (cbmode != GETCB_GET_VALUE)
+		return ERR_NCX_OPERATION_NOT_SUPPORTED;
+	if (!vrf)
+		return NO_ERR;
+	if (!strcmp(vrf, "default"))
+		snprintf(cmd, sizeof(cmd), "show bgp route-server json");
+	else
+		snprintf(cmd, sizeof(cmd), "show bgp vrf %s route-server json",
+			 vrf);
+	if (rs_frr_vtysh(&c, 1, &out) < 0) {
+		log_warn("\nfrr-bgp-route-server: %s: %s", cmd, out);
+		free(out);
+		return NO_ERR; /* empty state rather than a failed <get> */
+	}
+	j = json_tokener_parse(out);
+	free(out);
+	if (!j)
+		return NO_ERR;
+	if (json_object_object_get_ex(j, "warnings", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		size_t i, n = json_object_array_length(arr);
+
+		for (i = 0; i < n; i++)
+			add_leaf(sobj, dstval, "warning",
+				 json_object_get_string(
+					 json_object_array_get_idx(arr, i)));
+	}
+	if (nobj && json_object_object_get_ex(j, "neighbors", &neighs) &&
+	    json_object_is_type(neighs, json_type_object)) {
+		json_object_object_foreach(neighs, name, jn)
+		{
+			val_value_t *lv = val_new_value();
+			struct json_object *f;
+			static const char *const nums[][2] = {
+				{ "prefixesReceived", "prefixes-received" },
+				{ "prefixesAdvertised", "prefixes-advertised" },
+				{ "prefixesWithheld", "prefixes-withheld" },
+			};
+
+			if (!lv)
+				break;
+			val_init_from_template(lv, nobj);
+			add_leaf(nobj, lv, "name", name);
+			if (json_object_object_get_ex(jn, "role", &f))
+				add_leaf(nobj, lv, "role",
+					 json_object_get_string(f));
+			if (json_object_object_get_ex(jn, "roleInheritedFrom",
+						      &f))
+				add_leaf(nobj, lv, "role-inherited-from",
+					 json_object_get_string(f));
+			if (json_object_object_get_ex(jn, "bgpState", &f))
+				add_leaf(nobj, lv, "session-state",
+					 json_object_get_string(f));
+			for (size_t k = 0; k < 3; k++)
+				if (json_object_object_get_ex(jn, nums[k][0],
+							      &f))
+					add_leaf(nobj, lv, nums[k][1],
+						 json_object_get_string(f));
+			if (val_gen_index_chain(nobj, lv) != NO_ERR) {
+				val_free_value(lv);
+				continue;
+			}
+			val_add_child(lv, dstval);
+		}
+	}
+	json_object_put(j);
+	return NO_ERR;
+}
+
+/* Adds the virtual state container to an instance entry (once). */
+static void add_state(val_value_t *inst)
+{
+	obj_template_t *sobj;
+	val_value_t *v;
+
+	if (!inst || val_find_child(inst, MOD, N("state")))
+		return;
+	sobj = obj_find_child(inst->obj, MOD, N("state"));
+	v = sobj ? val_new_value() : NULL;
+	if (!v)
+		return;
+	val_init_virtual(v, state_get, sobj);
+	val_add_child(v, inst);
+}
+
+/* ------------------------------------------------------------------ */
+/* edit callback: only keeps the state container on instance entries  */
+
+static status_t instance_edit(ses_cb_t *scb, rpc_msg_t *msg,
+			      agt_cbtyp_t cbtyp, op_editop_t editop,
+			      val_value_t *newval, val_value_t *curval)
+{
+	(void)scb;
+	(void)msg;
+	if (LOGDEBUG)
+		log_debug("\nfrr-bgp-route-server: instance %s %s new=%p cur=%p",
+			  agt_cbtype_name(cbtyp), op_editop_name(editop),
+			  (void *)newval, (void *)curval);
+	if (cbtyp == AGT_CB_COMMIT && newval && editop != OP_EDITOP_DELETE &&
+	    editop != OP_EDITOP_REMOVE)
+		add_state(newval);
+	return NO_ERR;
+}
+
+/* ------------------------------------------------------------------ */
+/* commit validate / complete                                         */
+
+static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+				   val_value_t *root)
+{
+	struct rs_nc_conf want, live;
+	val_value_t *rs, *inst, *nb;
+	char err[600];
+	status_t res = NO_ERR;
+
+	if (!rs_ready)
+		return NO_ERR;
+	rs = val_find_child(root, MOD, N("route-server"));
+	conf_from_root(root, &want);
+	if (LOGDEBUG)
+		log_debug("\nfrr-bgp-route-server: commit-validate (%zu instances)",
+			  want.n_inst);
+	if (rs_frr_read(&live, err, sizeof(err)) < 0) {
+		rec_err(scb, msghdr, rs, "bgpd-unreachable", "%s", err);
+		rs_nc_conf_free(&want);
+		return ERR_NCX_OPERATION_FAILED;
+	}
+	for (inst = rs ? val_find_child(rs, MOD, N("instance")) : NULL; inst;
+	     inst = val_find_next_child(rs, MOD, N("instance"), inst)) {
+		const char *vrf = leaf_str(inst, "vrf");
+		struct rs_nc_inst *li = vrf ? rs_nc_inst_get(&live, vrf, false)
+					    : NULL;
+		struct rs_nc_inst *wi = vrf ? rs_nc_inst_get(&want, vrf, false)
+					    : NULL;
+		unsigned int n[4];
+
+		if (!vrf || !wi)
+			continue;
+		if (!li) {
+			rec_err(scb, msghdr, inst, "bgp-instance-not-found",
+				"BGP instance for vrf %s does not exist in bgpd (router bgp ASN%s%s)",
+				vrf, strcmp(vrf, "default") ? " vrf " : "",
+				strcmp(vrf, "default") ? vrf : "");
+			res = ERR_NCX_OPERATION_FAILED;
+			continue;
+		}
+		for (nb = val_find_child(inst, MOD, N("neighbor")); nb;
+		     nb = val_find_next_child(inst, MOD, N("neighbor"), nb)) {
+			const char *name = leaf_str(nb, "name");
+
+			if (name && !rs_nc_neigh_get(li, name, false)) {
+				rec_err(scb, msghdr, nb, "neighbor-not-found",
+					"neighbor %s does not exist in the BGP instance of vrf %s (%% Specify remote-as or peer-group commands first)",
+					name, vrf);
+				res = ERR_NCX_OPERATION_FAILED;
+			}
+		}
+		rs_nc_count_roles(li, wi, n);
+		if (wi->b2b && n[RS_NC_ER] > 0 && n[RS_NC_VPN] > 0 &&
+		    n[RS_NC_VPN] < 2) {
+			val_value_t *b2b = val_find_child(
+				inst, MOD, N("branch-to-branch"));
+
+			rec_err(scb, msghdr, b2b ? b2b : inst,
+				"active-active-vpn-required",
+				"vrf %s: branch-to-branch with an ExpressRoute gateway needs an active-active VPN gateway (2 gateway vpn neighbors), %u configured",
+				vrf, n[RS_NC_VPN]);
+			res = ERR_NCX_OPERATION_FAILED;
+		}
+	}
+	rs_nc_conf_free(&want);
+	rs_nc_conf_free(&live);
+	return res;
+}
+
+static status_t rs_commit_complete(void)
+{
+	struct rs_nc_conf want;
+	char err[600];
+	int rc;
+
+	if (!rs_ready)
+		return NO_ERR;
+	conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &want);
+	rc = rs_frr_apply(&want, err, sizeof(err));
+	rs_nc_conf_free(&want);
+	if (rc < 0) {
+		log_error("\nfrr-bgp-route-server: apply to bgpd failed: %s",
+			  err);
+		return ERR_NCX_OPERATION_FAILED;
+	}
+	if (LOGDEBUG)
+		log_debug("\nfrr-bgp-route-server: running applied to bgpd");
+	return NO_ERR;
+}
+
+/* ------------------------------------------------------------------ */
+/* bgpd -> running                                                    */
+
+static val_value_t *build_tree(const struct rs_nc_conf *live)
+{
+	obj_template_t *iobj = obj_find_child(rs_obj, MOD, N("instance"));
+	obj_template_t *nobj = obj_find_child(iobj, MOD, N("neighbor"));
+	val_value_t *rs = val_new_value();
+	size_t i, k;
+
+	val_init_from_template(rs, rs_obj);
+	for (i = 0; i < live->n_inst; i++) {
+		const struct rs_nc_inst *li = &live->inst[i];
+		bool any = li->b2b;
+		val_value_t *iv;
+
+		for (k = 0; k < li->n_neigh; k++)
+			any |= li->neigh[k].role != RS_NC_NONE;
+		if (!any)
+			continue;
+		iv = val_new_value();
+		val_init_from_template(iv, iobj);
+		add_leaf(iobj, iv, "vrf", li->vrf);
+		if (li->b2b)
+			add_leaf(iobj, iv, "branch-to-branch", "true");
+		for (k = 0; k < li->n_neigh; k++) {
+			val_value_t *nv;
+
+			if (!li->neigh[k].role)
+				continue;
+			nv = val_new_value();
+			val_init_from_template(nv, nobj);
+			add_leaf(nobj, nv, "name", li->neigh[k].name);
+			add_leaf(nobj, nv, "role",
+				 rs_nc_role_yang(li->neigh[k].role));
+			val_gen_index_chain(nobj, nv);
+			val_add_child(nv, iv);
+		}
+		val_gen_index_chain(iobj, iv);
+		add_state(iv);
+		val_add_child(iv, rs);
+	}
+	return rs;
+}
+
+/* Rebuilds running (and a clean candidate) from bgpd when they differ.
+ * Returns 1 if changed, 0 if equal, -1 if bgpd is unreachable or busy.
+ */
+static int sync_from_bgpd(bool startup)
+{
+	cfg_template_t *run = cfg_get_config_id(NCX_CFGID_RUNNING);
+	cfg_template_t *cand = cfg_get_config_id(NCX_CFGID_CANDIDATE);
+	struct rs_nc_conf live, cur;
+	val_value_t *old, *neu;
+	char err[600];
+	int changed;
+
+	if (!run || !run->root)
+		return -1;
+	if (!startup &&
+	    (cfg_is_global_locked(run) || cfg_is_partial_locked(run) ||
+	     (cand && (cfg_is_global_locked(cand) ||
+		       cfg_get_dirty_flag(cand))))) {
+		if (LOGDEBUG)
+			log_debug("\nfrr-bgp-route-server: sync skipped (locked or candidate has pending edits)");
+		return -1;
+	}
+	if (rs_frr_read(&live, err, sizeof(err)) < 0) {
+		if (startup)
+			log_warn("\nfrr-bgp-route-server: %s; keeping the saved config until bgpd is back",
+				 err);
+		return -1;
+	}
+	conf_from_root(run->root, &cur);
+	changed = !conf_equal(&cur, &live);
+	rs_nc_conf_free(&cur);
+	if (changed) {
+		log_info("\nfrr-bgp-route-server: running config taken from bgpd (bgpd is authoritative)");
+		neu = build_tree(&live);
+		old = val_find_child(run->root, MOD, N("route-server"));
+		if (old) {
+			val_remove_child(old);
+			val_free_value(old);
+		}
+		if (val_child_cnt(neu))
+			val_add_child(neu, run->root);
+		else
+			val_free_value(neu);
+		cfg_update_last_ch_time(run);
+		if (cand && cfg_get_root(NCX_CFGID_CANDIDATE))
+			cfg_fill_candidate_from_running();
+	}
+	rs_nc_conf_free(&live);
+	return changed;
+}
+
+static int sync_timer(uint32 timer_id, void *cookie)
+{
+	(void)timer_id;
+	(void)cookie;
+	if (LOGDEBUG2)
+		log_debug2("\nfrr-bgp-route-server: sync timer");
+	sync_from_bgpd(false);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* init / cleanup                                                     */
+
+status_t y_frr_bgp_route_server_init(const xmlChar *modname,
+				     const xmlChar *revision)
+{
+	agt_profile_t *agt_profile = agt_get_profile();
+	status_t res;
+
+	rs_ready = false;
+	rs_frr_settings_load();
+	if (xml_strcmp(modname, MOD))
+		return ERR_NCX_UNKNOWN_MODULE;
+	if (revision && xml_strcmp(revision, REV))
+		return ERR_NCX_WRONG_VERSION;
+	res = ncxmod_load_module(MOD, REV, &agt_profile->agt_savedevQ,
+				 &rs_mod);
+	if (res != NO_ERR)
+		return res;
+	rs_obj = ncx_find_object(rs_mod, N("route-server"));
+	if (!rs_obj)
+		return SET_ERROR(ERR_NCX_DEF_NOT_FOUND);
+	res = agt_cb_register_callback(MOD, N("/route-server/instance"), REV,
+				       instance_edit);
+	if (res != NO_ERR)
+		return res;
+	res = agt_commit_validate_register(MOD, rs_commit_validate);
+	if (res != NO_ERR)
+		return res;
+	return agt_commit_complete_register(MOD, rs_commit_complete);
+}
+
+status_t y_frr_bgp_route_server_init2(void)
+{
+	cfg_template_t *run = cfg_get_config_id(NCX_CFGID_RUNNING);
+	val_value_t *rs, *inst;
+	const char *iv = getenv("FRR_RS_SYNC_INTERVAL");
+	int interval = iv && *iv ? atoi(iv) : 30;
+
+	/* instances loaded from the startup file get their state node */
+	rs = run && run->root ? val_find_child(run->root, MOD,
+					       N("route-server"))
+			      : NULL;
+	for (inst = rs ? val_find_child(rs, MOD, N("instance")) : NULL; inst;
+	     inst = val_find_next_child(rs, MOD, N("instance"), inst))
+		add_state(inst);
+	sync_from_bgpd(true);
+	if (interval > 0)
+		if (agt_timer_create((uint32)interval, TRUE, sync_timer, NULL,
+				     &rs_timer_id) != NO_ERR)
+			log_error("\nfrr-bgp-route-server: no sync timer");
+	rs_ready = true;
+	return NO_ERR;
+}
+
+void y_frr_bgp_route_server_cleanup(void)
+{
+	if (rs_timer_id)
+		agt_timer_delete(rs_timer_id);
+	agt_commit_validate_unregister(MOD);
+	agt_commit_complete_unregister(MOD);
+	agt_cb_unregister_callbacks(MOD, N("/route-server/instance"));
+}
