@@ -9,7 +9,9 @@
 #   RS_NC_GROUP    NETCONF operators group (default netconf-operators)
 #   RS_NC_SSH_PORT port of the private sshd (default 8830); netconfd
 #                  refuses sessions coming from any other port
-#   RS_NC_TARGET   candidate (default) or running
+#   RS_NC_TARGET   candidate (default) or running (edit-config writes
+#                  straight to running; the SIL validates and applies to
+#                  bgpd per edit-config instead of per <commit>)
 #   RS_NC_LOGLEVEL netconfd --log-level (default info)
 #   FRR_RS_VTYSH, FRR_RS_VTY_SOCKET, FRR_RS_CONFIG_DIR, FRR_RS_TIMEOUT,
 #   FRR_RS_SYNC_INTERVAL: how the SIL reaches bgpd (see sil/rs_frr.h)

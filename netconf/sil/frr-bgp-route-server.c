@@ -11,6 +11,8 @@
  *  - commit-complete hook: bgpd's route-server config is made equal to the
  *    new running config through vtysh (diff against bgpd's
  *    running-config, so re-applying is a no-op), then "write memory".
+ *  - --target=running: the same validation and apply run from the edit
+ *    callbacks (COMMIT phase) of an edit-config on running.
  *  - /route-server/instance/state is a virtual container filled at <get>
  *    time from "show bgp [vrf X] route-server json".
  *  - bgpd is authoritative: at start (init2) and then periodically, when
@@ -281,14 +283,73 @@ static void add_state(val_value_t *inst)
 }
 
 /* ------------------------------------------------------------------ */
-/* edit callback: only keeps the state container on instance entries  */
+/* commit validate / complete                                         */
 
+static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+				   val_value_t *root);
+static status_t rs_commit_complete(void);
+
+/* ------------------------------------------------------------------ */
+/* edit callbacks                                                     */
+
+/*
+ * --target=running: netconfd runs the commit-validate / commit-complete
+ * hooks only for <commit>, so an edit-config on running does the same
+ * work here. In the COMMIT phase the whole edit is already in the running
+ * tree (APPLY phase); an error returned now makes netconfd undo it
+ * (running unchanged) and becomes the <rpc-error>. Several nodes of one
+ * edit each get a COMMIT callback: the work is done once per message
+ * (marked in the VALIDATE phase, which always comes first).
+ */
+static rpc_msg_t *rs_pending_msg;
+
+static bool target_is_running(void)
+{
+	agt_profile_t *p = agt_get_profile();
+
+	return p && p->agt_targ == NCX_AGT_TARG_RUNNING;
+}
+
+static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
+{
+	status_t res;
+
+	if (!rs_ready || !msg || !target_is_running())
+		return NO_ERR;
+	if (cbtyp == AGT_CB_VALIDATE) {
+		rs_pending_msg = msg;
+		return NO_ERR;
+	}
+	if (cbtyp != AGT_CB_COMMIT || msg != rs_pending_msg)
+		return NO_ERR;
+	rs_pending_msg = NULL;
+	res = rs_commit_validate(scb, &msg->mhdr,
+				 cfg_get_root(NCX_CFGID_RUNNING));
+	if (res != NO_ERR)
+		return res;
+	res = rs_commit_complete();
+	if (res != NO_ERR)
+		rec_err(scb, &msg->mhdr, NULL, "bgpd-apply-failed",
+			"applying the new running config to bgpd failed (see netconfd log)");
+	return res;
+}
+
+static status_t rs_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp,
+			op_editop_t editop, val_value_t *newval,
+			val_value_t *curval)
+{
+	if (LOGDEBUG)
+		log_debug("\nfrr-bgp-route-server: route-server %s %s new=%p cur=%p",
+			  agt_cbtype_name(cbtyp), op_editop_name(editop),
+			  (void *)newval, (void *)curval);
+	return running_edit(scb, msg, cbtyp);
+}
+
+/* keeps the state container on instance entries */
 static status_t instance_edit(ses_cb_t *scb, rpc_msg_t *msg,
 			      agt_cbtyp_t cbtyp, op_editop_t editop,
 			      val_value_t *newval, val_value_t *curval)
 {
-	(void)scb;
-	(void)msg;
 	if (LOGDEBUG)
 		log_debug("\nfrr-bgp-route-server: instance %s %s new=%p cur=%p",
 			  agt_cbtype_name(cbtyp), op_editop_name(editop),
@@ -296,11 +357,8 @@ static status_t instance_edit(ses_cb_t *scb, rpc_msg_t *msg,
 	if (cbtyp == AGT_CB_COMMIT && newval && editop != OP_EDITOP_DELETE &&
 	    editop != OP_EDITOP_REMOVE)
 		add_state(newval);
-	return NO_ERR;
+	return running_edit(scb, msg, cbtyp);
 }
-
-/* ------------------------------------------------------------------ */
-/* commit validate / complete                                         */
 
 static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 				   val_value_t *root)
@@ -523,6 +581,9 @@ status_t y_frr_bgp_route_server_init(const xmlChar *modname,
 				       instance_edit);
 	if (res != NO_ERR)
 		return res;
+	res = agt_cb_register_callback(MOD, N("/route-server"), REV, rs_edit);
+	if (res != NO_ERR)
+		return res;
 	res = agt_commit_validate_register(MOD, rs_commit_validate);
 	if (res != NO_ERR)
 		return res;
@@ -559,4 +620,5 @@ void y_frr_bgp_route_server_cleanup(void)
 	agt_commit_validate_unregister(MOD);
 	agt_commit_complete_unregister(MOD);
 	agt_cb_unregister_callbacks(MOD, N("/route-server/instance"));
+	agt_cb_unregister_callbacks(MOD, N("/route-server"));
 }

@@ -140,7 +140,7 @@ class Env:
         os.chmod(self.bgp, 0o755)
         # the daemon keeps inherited pipes open: give it none
         subprocess.run(
-            [BGPD, "-d", "-Z", "-M", "route_server", "-p", "0",
+            [BGPD, "-d", "-Z", "-M", "route_server", "-p", "0", "-P", "0",
              "-f", os.path.join(self.bgp, "bgpd.conf"), "--vty_socket", self.bgp,
              "-i", os.path.join(self.bgp, "bgpd.pid"),
              "--log", "file:" + os.path.join(self.bgp, "bgpd.log")],
@@ -612,3 +612,86 @@ def test_listens_on_loopback_only(env):
     # netconfd itself has no TCP/UDP socket at all
     np = str(env.procs["netconfd"].pid)
     assert not [l for l in out.splitlines() if "pid=%s," % np in l]
+
+
+# -- --target=running (RS_NC_TARGET=running) -------------------------------
+# A second, independent bgpd + netconfd + sshd; netconfd has no candidate
+# and edit-config writes straight to running. The SIL runs the same checks
+# and the same apply + write memory from its edit callbacks.
+
+@pytest.fixture(scope="module")
+def env_running():
+    e = Env()
+    try:
+        e.users()
+        e.start_bgpd(BGPD_CONF)
+        e.start_netconfd(target="running")
+        e.start_sshd()
+        e.install_keys()
+        yield e
+    finally:
+        e.close()
+
+
+@pytest.fixture
+def ncr(env_running):
+    m = env_running.connect()
+    yield m
+    try:
+        m.close_session()
+    except Exception:
+        pass
+
+
+def test_running_target_has_no_candidate(ncr):
+    caps = " ".join(ncr.server_capabilities)
+    assert ":writable-running" in caps
+    assert ":candidate" not in caps
+
+
+def test_running_target_edit_applies(env_running, ncr):
+    e = env_running
+    assert roles(ncr)["default"] == (False, {"10.0.0.2": "nva",
+                                             "10.0.0.3": "gateway-expressroute"})
+    ncr.edit_config(target="running", config=cfg(inst(
+        "<branch-to-branch>true</branch-to-branch>" + neigh("10.0.0.6", "nva"))))
+    j = e.rs_json()
+    assert j["neighbors"]["10.0.0.6"]["role"] == "nva"
+    assert j["branchToBranch"] is True
+    assert roles(ncr)["default"] == (True, {"10.0.0.2": "nva", "10.0.0.6": "nva",
+                                            "10.0.0.3": "gateway-expressroute"})
+    with open(os.path.join(e.bgp, "bgpd.conf")) as f:
+        saved = f.read()
+    assert " neighbor 10.0.0.6 route-server role nva\n" in saved
+    # the same edit again changes nothing (no write memory)
+    st = os.stat(os.path.join(e.bgp, "bgpd.conf")).st_mtime_ns
+    ncr.edit_config(target="running", config=cfg(inst(neigh("10.0.0.6", "nva"))))
+    assert os.stat(os.path.join(e.bgp, "bgpd.conf")).st_mtime_ns == st
+    # delete + b2b off in one edit
+    ncr.edit_config(target="running", config=cfg(inst(
+        "<branch-to-branch>false</branch-to-branch>" + neigh("10.0.0.6", op="delete"))))
+    j = e.rs_json()
+    assert "10.0.0.6" not in j["neighbors"] and j["branchToBranch"] is False
+
+
+def test_running_target_unknown_neighbor_rejected(env_running, ncr):
+    e = env_running
+    before = e.vtysh("show running-config")
+    roles_before = roles(ncr)
+    expect_error(lambda: ncr.edit_config(target="running", config=cfg(
+        inst(neigh("10.9.9.9", "nva")))),
+        path_part="frr-bgp-rs:neighbor[frr-bgp-rs:name='10.9.9.9']",
+        msg_part="neighbor 10.9.9.9 does not exist")
+    assert e.vtysh("show running-config") == before
+    assert roles(ncr) == roles_before
+    assert "10.9.9.9" not in roles(ncr)["default"][1]
+
+
+def test_running_target_active_active_rule(env_running, ncr):
+    e = env_running
+    before = e.vtysh("show running-config")
+    expect_error(lambda: ncr.edit_config(target="running", config=cfg(inst(
+        "<branch-to-branch>true</branch-to-branch>" + neigh("10.0.0.4", "gateway-vpn")))),
+        path_part="/frr-bgp-rs:branch-to-branch", msg_part="1 configured")
+    assert e.vtysh("show running-config") == before
+    assert "10.0.0.4" not in roles(ncr)["default"][1]
