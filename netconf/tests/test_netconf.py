@@ -236,18 +236,23 @@ class Env:
         subprocess.run(["groupdel", GROUP], capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def env():
+def started_env(target):
+    """bgpd + netconfd (with the given target) + sshd, torn down after."""
     e = Env()
     try:
         e.users()
         e.start_bgpd(BGPD_CONF)
-        e.start_netconfd()
+        e.start_netconfd(target=target)
         e.start_sshd()
         e.install_keys()
         yield e
     finally:
         e.close()
+
+
+@pytest.fixture(scope="module")
+def env():
+    yield from started_env("candidate")
 
 
 @pytest.fixture
@@ -621,16 +626,7 @@ def test_listens_on_loopback_only(env):
 
 @pytest.fixture(scope="module")
 def env_running():
-    e = Env()
-    try:
-        e.users()
-        e.start_bgpd(BGPD_CONF)
-        e.start_netconfd(target="running")
-        e.start_sshd()
-        e.install_keys()
-        yield e
-    finally:
-        e.close()
+    yield from started_env("running")
 
 
 @pytest.fixture
