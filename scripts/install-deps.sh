@@ -31,6 +31,8 @@ pkgs=(
 	# NETCONF (netconf/): yuma123 server, SIL headers/libs, SSH, test client
 	netconfd yangdump libyuma-dev libxml2-dev openssh-server openssh-client
 	python3-ncclient
+	# bench/: profiling and the plot in docs/performance.md
+	valgrind python3-matplotlib
 )
 want="${pkgs[*]}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&

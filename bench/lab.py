@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Running the benchmark's daemons in the namespaces of demo/netlab.py: the
+BIRD speakers, and the route server as bgpd (variants a-c) or BIRD (d).
+Control sockets live in the lab directory, so birdc and vtysh run from
+the host without entering a namespace.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo"))
+from netlab import Lab  # noqa: E402
+
+import topo  # noqa: E402
+
+LAN = "lan"
+
+
+def wait_until(pred, timeout, what, step=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(step)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+class Bird:
+    """One BIRD daemon, controlled through its socket."""
+
+    def __init__(self, node, conf):
+        self.node, self.dir = node, node.dir
+        self.conf = os.path.join(self.dir, "bird.conf")
+        self.sock = os.path.join(self.dir, "bird.ctl")
+        self.pidf = os.path.join(self.dir, "bird.pid")
+        self.write(conf)
+        node.run("bird", "-c", self.conf, "-s", self.sock, "-P", self.pidf, capture=False)
+        wait_until(lambda: os.path.exists(self.pidf) and "Router ID" in self.cli("show status"),
+                   10, "bird in " + node.name)
+        self.pid = int(open(self.pidf).read())
+
+    def write(self, conf):
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    def cli(self, *cmd):
+        r = subprocess.run(["birdc", "-r", "-s", self.sock] + list(cmd), capture_output=True, text=True)
+        # drop the version banner
+        return r.stdout.split("\n", 1)[1] if r.stdout.startswith("BIRD") else r.stdout
+
+    def popen(self, *cmd):
+        return subprocess.Popen(["birdc", "-r", "-s", self.sock] + list(cmd), stdout=subprocess.PIPE, text=True)
+
+    def configure(self, conf):
+        """Reconfigure (not read-only: birdc without -r)."""
+        self.write(conf)
+        r = subprocess.run(["birdc", "-s", self.sock, "configure"], capture_output=True, text=True)
+        if "Reconfigured" not in r.stdout and "Reconfiguration in progress" not in r.stdout:
+            raise RuntimeError("bird configure: " + r.stdout)
+
+    def stop(self):
+        if pid_alive(self.pid):
+            os.kill(self.pid, signal.SIGTERM)
+            wait_until(lambda: not pid_alive(self.pid), 20, "bird exit")
+        for f in (self.sock, self.pidf):
+            if os.path.exists(f):
+                os.unlink(f)
+
+    def rss_mb(self):
+        return proc_mem(self.pid)
+
+
+COUNT_RE = re.compile(r"^(\d+) of \d+ routes", re.M)
+
+
+def parse_count(out):
+    m = COUNT_RE.search(out)
+    return int(m.group(1)) if m else -1
+
+
+def parse_routes(out):
+    """Networks in `show route` output (one line per network starts it)."""
+    return {line.split(None, 1)[0] for line in out.splitlines() if line[:1].isdigit() and "/" in line.split(None, 1)[0]}
+
+
+def proc_mem(pid):
+    """(VmHWM, VmRSS) in MB."""
+    vals = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmHWM", "VmRSS"):
+                vals[k] = int(v.split()[0]) / 1024.0
+    return vals.get("VmHWM", 0.0), vals.get("VmRSS", 0.0)
+
+
+class Bgpd:
+    """The route server as bgpd (no zebra: nexthops on the segment are
+    taken as valid), optionally with the module or under a wrapper."""
+
+    def __init__(self, prefix, node, conf, module, wrapper=()):
+        self.prefix, self.node, self.dir = prefix, node, node.dir
+        self.pidf = os.path.join(self.dir, "bgpd.pid")
+        self.log = os.path.join(self.dir, "bgpd.log")
+        path = os.path.join(self.dir, "bgpd.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        open(os.path.join(self.dir, "vtysh.conf"), "a").close()
+        for name in os.listdir(self.dir):
+            shutil.chown(os.path.join(self.dir, name), "frr", "frr")
+        shutil.chown(self.dir, "frr", "frr")
+        args = [os.path.join(prefix, "sbin", "bgpd"), "-Z", "-P", "0", "-f", path,
+                "--vty_socket", self.dir, "-i", self.pidf, "--log", "file:" + self.log]
+        if module:
+            args[1:1] = ["-M", "route_server"]
+        if wrapper:  # stays in the foreground under valgrind
+            self.proc = subprocess.Popen(
+                ["nsenter", "-t", str(node.holder.pid), "-m", "-n", "--"] + list(wrapper) + args,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            self.proc = None
+            node.run(*(args + ["-d"]), capture=False)
+        wait_until(lambda: "router bgp" in self.vtysh("show running-config"), 120, "bgpd", 0.5)
+        self.pid = int(open(self.pidf).read())
+
+    def vtysh(self, *cmds):
+        args = self.vtysh_args()
+        for c in cmds:
+            args += ["-c", c]
+        return subprocess.run(args, capture_output=True, text=True).stdout
+
+    def popen(self, cmd):
+        return subprocess.Popen(self.vtysh_args() + ["-c", cmd], stdout=subprocess.PIPE, text=True)
+
+    def vtysh_args(self):
+        return [os.path.join(self.prefix, "bin", "vtysh"), "--vty_socket", self.dir, "--config_dir", self.dir]
+
+    def stop(self, timeout=60):
+        if pid_alive(self.pid):
+            os.kill(self.pid, signal.SIGTERM)
+            wait_until(lambda: not pid_alive(self.pid), timeout, "bgpd exit", 0.2)
+        if self.proc:
+            self.proc.wait()
+        for f in ("bgpd.pid", "bgpd.vty"):
+            if os.path.exists(os.path.join(self.dir, f)):
+                os.unlink(os.path.join(self.dir, f))
+
+    def rss_mb(self):
+        return proc_mem(self.pid)
+
+
+def make_lab(prefix):
+    lab = Lab(prefix, tag="rsb")
+    lab.link("rs", LAN, topo.RS_IP + "/24")
+    for name, (_, _, ip) in topo.PEERS.items():
+        lab.link(name, LAN, ip + "/24")
+    return lab
