@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Crash and restart under watchfrr. The route server r1 (AS 65515) runs as a
+packaged FRR does: frrinit.sh starts watchfrr, which starts zebra, mgmtd,
+staticd and bgpd (-M route_server) and applies the integrated config
+/etc/frr/frr.conf with `vtysh -b`. Peers (plain FRR, started by the
+framework), each announcing 10.N.0.0/16:
+
+  p2, p3  nva                     p4  gateway expressroute
+  p5, p6  gateway vpn (an active-active pair)
+
+Roles and branch-to-branch are configured at run time and saved with
+`write memory`; then bgpd is killed with SIGKILL. watchfrr restarts it,
+the saved roles and flag come back (show JSON, running-config) and every
+peer's table is again exactly what the policy allows. Done once with
+branch-to-branch on and once with it off.
+
+watchfrr postpones a restart that comes less than --min-restart-interval
+(default 60 s) after the previous start; the daemons file shortens it to
+1 s so that two crashes fit in a short test.
+"""
+
+import os
+import sys
+import time
+
+import pytest
+
+CWD = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(os.path.join(CWD, ".."))
+sys.path.append(os.path.join(CWD, "../.."))
+
+from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topolog import logger  # noqa: E402
+from rslib import (  # noqa: E402
+    all_established,
+    configure,
+    received_prefixes,
+    rs_json,
+    running_config,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.bgpd]
+
+ROLES = {
+    "p2": "nva",
+    "p3": "nva",
+    "p4": "gateway expressroute",
+    "p5": "gateway vpn",
+    "p6": "gateway vpn",
+}
+PEERS = sorted(ROLES)
+ADDR = {p: "192.168.1." + p[1:] for p in PEERS}
+NET = {p: "10.{}.0.0/16".format(p[1:]) for p in PEERS}
+VNET = "10.100.0.0/16"
+FIGURES = {}
+STATE = {"crashes": 0}
+
+RS_CONF = """\
+frr defaults traditional
+hostname r1
+interface r1-eth0
+ ip address 192.168.1.1/24
+exit
+router bgp 65515
+ bgp router-id 192.168.1.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+{neighbors}
+ address-family ipv4 unicast
+  network {vnet}
+ exit-address-family
+exit
+"""
+
+PEER_CONF = """\
+hostname {name}
+interface {name}-eth0
+ ip address {addr}/24
+!
+router bgp {asn}
+ bgp router-id {addr}
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 192.168.1.1 remote-as 65515
+ neighbor 192.168.1.1 timers connect 2
+ address-family ipv4 unicast
+  network {net}
+ exit-address-family
+!
+"""
+
+# /etc/frr/daemons of the route server; the logs go to the test's log dir.
+DAEMONS = """\
+bgpd=yes
+vtysh_enable=yes
+zebra_options="--log file:{d}/zebra.log"
+mgmtd_options="--log file:{d}/mgmtd.log"
+staticd_options="--log file:{d}/staticd.log"
+bgpd_options="-M route_server --log file:{d}/bgpd.log"
+watchfrr_options="--min-restart-interval 1 --max-restart-interval 4 --log file:{d}/watchfrr.log --log-level debug"
+"""
+
+
+def asn(peer):
+    return 65000 + int(peer[1:])
+
+
+def setup_module(mod):
+    def build(tgen):
+        sw = tgen.add_switch("s1")
+        for r in ["r1"] + PEERS:
+            tgen.add_router(r)
+            sw.add_link(tgen.gears[r])
+
+    tgen = Topogen(build, mod.__name__)
+    tgen.start_topology()
+    for p in PEERS:
+        path = os.path.join(tgen.logdir, p + "-frr.conf")
+        with open(path, "w") as f:
+            f.write(PEER_CONF.format(name=p, addr=ADDR[p], asn=asn(p), net=NET[p]))
+        tgen.gears[p].load_frr_config(path, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "")])
+    # r1 has no daemon for the framework: frrinit.sh starts it below.
+    tgen.start_router()
+    start_frr_service(tgen.gears["r1"])
+
+
+def start_frr_service(rs):
+    d = rs.gearlogdir
+    neighbors = "\n".join(" neighbor {} remote-as {}".format(ADDR[p], asn(p)) for p in PEERS)
+    rs.cmd_raises("cat > /etc/frr/frr.conf", stdin=RS_CONF.format(neighbors=neighbors, vnet=VNET))
+    rs.cmd_raises("cat > /etc/frr/daemons", stdin=DAEMONS.format(d=d))
+    # the framework wrote "no service integrated-vtysh-config" for r1
+    rs.cmd_raises("echo 'service integrated-vtysh-config' > /etc/frr/vtysh.conf")
+    rs.cmd_raises("chown -R frr:frr /etc/frr {}".format(d))
+    rs.cmd_raises("{} start >{}/frrinit.out 2>&1".format(frrinit(rs), d))
+    wait_for(lambda: daemon_pid(rs, "bgpd") is not None, True, "bgpd started by watchfrr")
+    wait_for(lambda: "router bgp 65515" in running_config(rs), True, "r1 config applied", count=40)
+
+
+def teardown_module(mod):
+    tgen = get_topogen()
+    rs = tgen.gears["r1"]
+    rs.cmd("{} stop >>{}/frrinit.out 2>&1".format(frrinit(rs), rs.gearlogdir))
+    tgen.stop_topology()
+
+
+def frrinit(rs):
+    return os.path.join(rs.net.daemondir, "frrinit.sh")
+
+
+def g(name):
+    return get_topogen().gears[name]
+
+
+def daemon_pid(router, daemon):
+    """pid of a running daemon from its pidfile, else None."""
+    out = router.cmd("cat /var/run/frr/{}.pid 2>/dev/null".format(daemon)).strip()
+    if not out.isdigit():
+        return None
+    alive = router.cmd("kill -0 {} 2>/dev/null && echo yes".format(out)).strip()
+    return int(out) if alive == "yes" else None
+
+
+def allowed(src, dst, b2b):
+    """The advertisement matrix of the specification, for these roles."""
+    s, d = ROLES[src], ROLES[dst]
+    if s == d == "nva":
+        return True
+    if s == d:  # ER to ER, VPN to VPN: never
+        return False
+    return b2b
+
+
+def expected_tables(b2b):
+    return {
+        dst: {VNET, NET[dst]} | {NET[src] for src in PEERS if src != dst and allowed(src, dst, b2b)}
+        for dst in PEERS
+    }
+
+
+def tables():
+    return {p: received_prefixes(g(p)) for p in PEERS}
+
+
+def check_policy(b2b, what):
+    wait_for(tables, expected_tables(b2b), "peer tables ({}, b2b {})".format(what, b2b), count=120)
+
+
+def check_rs_config(b2b):
+    data = rs_json(g("r1"))
+    assert data["branchToBranch"] is b2b
+    assert {n: v["role"] for n, v in data["neighbors"].items()} == {
+        ADDR[p]: ROLES[p].replace(" ", "-") for p in PEERS
+    }
+    conf = running_config(g("r1"))
+    for p in PEERS:
+        assert " neighbor {} route-server role {}\n".format(ADDR[p], ROLES[p]) in conf
+    assert (" bgp route-server branch-to-branch\n" in conf) is b2b
+
+
+def saved_config(rs):
+    return rs.cmd_raises("cat /etc/frr/frr.conf")
+
+
+def crash_and_restart(b2b):
+    """SIGKILL bgpd; wait for watchfrr's restart and re-convergence."""
+    rs = g("r1")
+    old = daemon_pid(rs, "bgpd")
+    assert old
+    t0 = time.time()
+    rs.cmd_raises("kill -9 {}".format(old))
+    wait_for(lambda: daemon_pid(rs, "bgpd") not in (None, old), True, "bgpd restarted by watchfrr", count=60)
+    t_pid = time.time() - t0
+    wait_for(lambda: all_established(rs, [ADDR[p] for p in PEERS]), True,
+             "r1 sessions after restart", count=120)
+    t_est = time.time() - t0
+    check_policy(b2b, "after restart")
+    t_conv = time.time() - t0
+    FIGURES["b2b {}".format("on" if b2b else "off")] = (t_pid, t_est, t_conv)
+    logger.info("restart (b2b %s): new bgpd after %.1fs, sessions up %.1fs, converged %.1fs",
+                b2b, t_pid, t_est, t_conv)
+    # watchfrr itself, not something else, brought bgpd back: one
+    # "watchfrr.sh restart bgpd" per crash
+    STATE["crashes"] += 1
+    out = rs.cmd("grep -c 'restart bgpd$' {}/watchfrr.log".format(rs.gearlogdir)).strip()
+    assert out == str(STATE["crashes"]), out
+    assert "bgpd" in rs.vtysh_cmd("show watchfrr")
+
+
+# --- tests -----------------------------------------------------------------
+
+
+def test_sessions_up_without_roles():
+    rs = g("r1")
+    wait_for(lambda: all_established(rs, [ADDR[p] for p in PEERS]), True, "r1 sessions", count=120)
+    # no role: ordinary BGP, everyone gets everything
+    every = {VNET} | set(NET.values())
+    wait_for(tables, {p: every for p in PEERS}, "peer tables without roles", count=120)
+    assert rs_json(rs)["neighbors"] == {}
+
+
+def test_runtime_roles_saved():
+    rs = g("r1")
+    lines = ["neighbor {} route-server role {}".format(ADDR[p], ROLES[p]) for p in PEERS]
+    out = configure(rs, *lines, "bgp route-server branch-to-branch")
+    assert "%" not in out, out
+    check_policy(True, "run-time roles")
+    check_rs_config(True)
+    rs.vtysh_cmd("write memory")
+    saved = saved_config(rs)
+    for p in PEERS:
+        assert " neighbor {} route-server role {}\n".format(ADDR[p], ROLES[p]) in saved, saved
+    assert " bgp route-server branch-to-branch\n" in saved, saved
+
+
+def test_kill_bgpd_b2b_on():
+    crash_and_restart(True)
+    check_rs_config(True)
+
+
+def test_kill_bgpd_b2b_off():
+    rs = g("r1")
+    out = configure(rs, "no bgp route-server branch-to-branch")
+    assert "%" not in out, out
+    check_policy(False, "b2b turned off")
+    rs.vtysh_cmd("write memory")
+    assert "branch-to-branch" not in saved_config(rs)
+    crash_and_restart(False)
+    check_rs_config(False)
+    logger.info("restart figures (to new pid, sessions, converged): %s", FIGURES)
