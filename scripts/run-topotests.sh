@@ -11,22 +11,27 @@ tt="$build/frr/tests/topotests"
 
 # The framework reads the daemons' directory from its pytest.ini.
 sed -i "s|^#\?frrdir = .*|frrdir = $prefix/sbin|" "$tt/pytest.ini"
-# Our tests live under the framework's tree, copied fresh each run.
-rm -rf "$tt/route_server"
-cp -a "$top/topotests" "$tt/route_server"
-cp -a "$top/scenarios" "$tt/route_server/scenarios"
-
 # FRR's framework cleans up any earlier run's namespaces when it starts:
 # two runs at once would kill each other's routers, so take turns.
 exec 9>/run/frr-rs-topotests.lock
 flock 9
+
+# Our tests live under the framework's tree, copied fresh each run.
+rm -rf "$tt/route_server"
+cp -a "$top/topotests" "$tt/route_server"
+cp -a "$top/scenarios" "$tt/route_server/scenarios"
 
 cd "$tt"
 export PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 rundir=/tmp/topotests
 rm -rf "$rundir"/route_server.*
 rc=0
-/usr/bin/python3 -m pytest -p no:cacheprovider route_server "$@" || rc=$?
+# The whole suite unless the arguments name tests of their own.
+targets=(route_server)
+for a in "$@"; do
+	case "$a" in route_server/*) targets=() ;; esac
+done
+/usr/bin/python3 -m pytest -p no:cacheprovider "${targets[@]}" "$@" || rc=$?
 # Daemons built with sanitizers leave their reports next to their logs
 # (ASAN_OPTIONS log_path set by the framework): any report fails the run.
 # UBSan reports go to the daemons' stderr (*.err).
