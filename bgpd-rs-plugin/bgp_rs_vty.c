@@ -94,12 +94,38 @@ static int rs_apply(struct vty *vty, struct bgp *bgp)
 	return ret;
 }
 
+/*
+ * bgpd accepts VRF and peer-group names the model cannot key on: longer
+ * than the YANG length, or with a quote (xpath predicates are built with
+ * '...'). Refuse them with a clear error instead of a failed edit of the
+ * candidate, which FRR reports without failing the command. Returns NULL
+ * if the name is fine, else the reason.
+ */
+static const char *rs_name_bad(const char *name, bool vrf)
+{
+	if (strlen(name) > (vrf ? 36 : 64))
+		return vrf ? "too long for route-server configuration (at most 36 characters)"
+			   : "too long for route-server configuration (at most 64 characters)";
+	if (strchr(name, '\''))
+		return "with a quote (') cannot have route-server configuration";
+	return NULL;
+}
+
 DEFPY_YANG(rs_b2b, rs_b2b_cmd, "[no] bgp route-server branch-to-branch",
 	   NO_STR BGP_STR RS_STR
 	   "Exchange routes between gateways and NVAs\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	char xpath[XPATH_MAXLEN];
+	const char *bad = rs_name_bad(rs_inst_vrf(bgp), true);
+
+	if (bad) {
+		/* "no": such an instance cannot have the flag */
+		if (no)
+			return CMD_SUCCESS;
+		vty_out(vty, "%% VRF name %s\n", bad);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
 
 	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/branch-to-branch",
 		 rs_inst_vrf(bgp));
@@ -121,11 +147,22 @@ static int rs_role_change(struct vty *vty, const char *neighbor,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	char xpath[XPATH_MAXLEN];
 	struct peer *peer;
+	const char *bad_vrf, *bad_name;
 
 	/* FRR's own errors: unknown neighbor/peer-group, dynamic neighbor. */
 	peer = peer_and_group_lookup_vty(vty, neighbor);
 	if (!peer)
 		return CMD_WARNING_CONFIG_FAILED;
+	bad_vrf = rs_name_bad(rs_inst_vrf(bgp), true);
+	bad_name = rs_name_bad(rs_peer_name(peer), false);
+	if (bad_vrf || bad_name) {
+		/* "no": such a name cannot have a role */
+		if (role == RS_ROLE_NONE)
+			return CMD_SUCCESS;
+		vty_out(vty, "%% %s name %s\n", bad_vrf ? "VRF" : "Neighbor",
+			bad_vrf ? bad_vrf : bad_name);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
 	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/neighbor[name='%s']",
 		 rs_inst_vrf(bgp), rs_peer_name(peer));
 	if (role == RS_ROLE_NONE) {

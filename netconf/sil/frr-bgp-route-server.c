@@ -334,6 +334,64 @@ static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
 	return res;
 }
 
+/* Whether an earlier sibling of v has the same name and, for a list
+ * entry, the same key.
+ */
+static bool dup_before(val_value_t *parent, val_value_t *v, const char *key)
+{
+	const char *k = key ? leaf_str(v, key) : NULL;
+	val_value_t *o;
+
+	for (o = val_find_child(parent, MOD, v->name); o && o != v;
+	     o = val_find_next_child(parent, MOD, v->name, o)) {
+		const char *ok = key ? leaf_str(o, key) : NULL;
+
+		if (!key || (k && ok && !strcmp(k, ok)))
+			return true;
+	}
+	return false;
+}
+
+static status_t dup_err(ses_cb_t *scb, rpc_msg_t *msg, val_value_t *v,
+			const char *key)
+{
+	const char *k = key ? leaf_str(v, key) : NULL;
+
+	rec_err(scb, &msg->mhdr, v, "duplicate-node",
+		"%s%s%s given twice in one edit", (const char *)v->name,
+		k ? " " : "", k ? k : "");
+	return ERR_NCX_OPERATION_FAILED;
+}
+
+/*
+ * yuma123 takes an edit that names a leaf or a list entry twice and keeps
+ * one of the values (not always the last one): refuse it, so that an edit
+ * means one thing. v is a node of the edit's own tree (VALIDATE phase):
+ * the callback sees every node of the edit below an instance.
+ */
+static status_t check_duplicate(ses_cb_t *scb, rpc_msg_t *msg, val_value_t *v)
+{
+	val_value_t *p = v ? v->parent : NULL;
+	const char *key = NULL;
+
+	if (!p)
+		return NO_ERR;
+	if (!xml_strcmp(v->name, N("instance")))
+		key = "vrf";
+	else if (!xml_strcmp(v->name, N("neighbor")))
+		key = "name";
+	else if (xml_strcmp(v->name, N("branch-to-branch")) &&
+		 xml_strcmp(v->name, N("role")))
+		return NO_ERR;
+	if (dup_before(p, v, key))
+		return dup_err(scb, msg, v, key);
+	/* the instance entry itself given twice */
+	if (!xml_strcmp(p->name, N("instance")) && p->parent &&
+	    dup_before(p->parent, p, "vrf"))
+		return dup_err(scb, msg, p, "vrf");
+	return NO_ERR;
+}
+
 static status_t rs_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp,
 			op_editop_t editop, val_value_t *newval,
 			val_value_t *curval)
@@ -351,9 +409,14 @@ static status_t instance_edit(ses_cb_t *scb, rpc_msg_t *msg,
 			      val_value_t *newval, val_value_t *curval)
 {
 	if (LOGDEBUG)
-		log_debug("\nfrr-bgp-route-server: instance %s %s new=%p cur=%p",
+		log_debug("\nfrr-bgp-route-server: instance %s %s new=%p (%s, parent %s) cur=%p",
 			  agt_cbtype_name(cbtyp), op_editop_name(editop),
-			  (void *)newval, (void *)curval);
+			  (void *)newval, newval ? (const char *)newval->name : "-",
+			  newval && newval->parent ? (const char *)newval->parent->name : "-",
+			  (void *)curval);
+	if (cbtyp == AGT_CB_VALIDATE && msg &&
+	    check_duplicate(scb, msg, newval) != NO_ERR)
+		return ERR_NCX_OPERATION_FAILED;
 	if (cbtyp == AGT_CB_COMMIT && newval && editop != OP_EDITOP_DELETE &&
 	    editop != OP_EDITOP_REMOVE)
 		add_state(newval);
@@ -391,6 +454,14 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 
 		if (!vrf || !wi)
 			continue;
+		/* bgpd refuses these (xpath keys are quoted with '...') */
+		if (strchr(vrf, '\'')) {
+			rec_err(scb, msghdr, inst, "name-not-supported",
+				"vrf %s: a name with a quote (') cannot have route-server configuration",
+				vrf);
+			res = ERR_NCX_OPERATION_FAILED;
+			continue;
+		}
 		if (!li) {
 			rec_err(scb, msghdr, inst, "bgp-instance-not-found",
 				"BGP instance for vrf %s does not exist in bgpd (router bgp ASN%s%s)",
@@ -403,7 +474,12 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 		     nb = val_find_next_child(inst, MOD, N("neighbor"), nb)) {
 			const char *name = leaf_str(nb, "name");
 
-			if (name && !rs_nc_neigh_get(li, name, false)) {
+			if (name && strchr(name, '\'')) {
+				rec_err(scb, msghdr, nb, "name-not-supported",
+					"neighbor %s: a name with a quote (') cannot have route-server configuration",
+					name);
+				res = ERR_NCX_OPERATION_FAILED;
+			} else if (name && !rs_nc_neigh_get(li, name, false)) {
 				rec_err(scb, msghdr, nb, "neighbor-not-found",
 					"neighbor %s does not exist in the BGP instance of vrf %s (%% Specify remote-as or peer-group commands first)",
 					name, vrf);
