@@ -38,6 +38,13 @@ struct rs_inst *rs_inst_find(const struct bgp *bgp)
 	return NULL;
 }
 
+/* The per-path hook reads the matrix through these masks. */
+static void rs_withhold_update(struct rs_inst *inst)
+{
+	for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
+		inst->withhold[src] = rs_policy_withhold_mask(src, inst->b2b);
+}
+
 struct rs_inst *rs_inst_get(struct bgp *bgp)
 {
 	struct rs_inst *inst = rs_inst_find(bgp);
@@ -50,6 +57,7 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		inst = XCALLOC(MTYPE_RS_INST, sizeof(*inst));
 		inst->bgp = bgp;
 		inst->slot = i;
+		rs_withhold_update(inst);
 		rs_insts[i] = inst;
 		return inst;
 	}
@@ -151,34 +159,39 @@ enum rs_role rs_peer_role(const struct rs_inst *inst, const struct peer *peer,
 
 /* --- source-role cache (read per path, rebuilt on changes) --------------- */
 
-static inline unsigned int rs_cache_hash(const struct peer *peer)
+/* Multiplicative (Fibonacci) hashing: the top bits of the product are the
+ * well-mixed ones, so the index is taken from there.
+ */
+static inline unsigned int rs_cache_hash(const struct peer *peer,
+					 unsigned int shift)
 {
-	return (unsigned int)(((uintptr_t)peer >> 4) * 2654435761u);
+	return ((uint32_t)((uintptr_t)peer >> 4) * 2654435761u) >> shift;
 }
 
 static void rs_cache_put(struct rs_peer_slot *tab, unsigned int mask,
-			 const struct peer *peer, enum rs_role role)
+			 unsigned int shift, const struct peer *peer,
+			 enum rs_source src)
 {
-	unsigned int i = rs_cache_hash(peer) & mask;
+	unsigned int i = rs_cache_hash(peer, shift);
 
 	while (tab[i].peer)
 		i = (i + 1) & mask;
 	tab[i].peer = peer;
-	tab[i].role = role;
+	tab[i].src = src;
 }
 
-static inline enum rs_role rs_cache_get(const struct rs_inst *inst,
-					const struct peer *peer)
+static inline enum rs_source rs_cache_get(const struct rs_inst *inst,
+					  const struct peer *peer)
 {
 	unsigned int mask = inst->cache_mask, i;
 
 	if (!mask)
-		return RS_ROLE_NONE;
-	for (i = rs_cache_hash(peer) & mask; inst->cache[i].peer;
+		return RS_SRC_NONE;
+	for (i = rs_cache_hash(peer, inst->cache_shift); inst->cache[i].peer;
 	     i = (i + 1) & mask)
 		if (inst->cache[i].peer == peer)
-			return inst->cache[i].role;
-	return RS_ROLE_NONE;
+			return inst->cache[i].src;
+	return RS_SRC_NONE;
 }
 
 /* Rebuild from the instance's peers; skip is a peer being deleted. */
@@ -186,18 +199,22 @@ static void rs_cache_rebuild(struct rs_inst *inst, const struct peer *skip)
 {
 	struct listnode *node;
 	struct peer *peer;
-	unsigned int n = 0, cap = 8;
+	unsigned int n = 0, cap = 8, shift = 29;
 	struct rs_peer_slot *tab;
 
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer))
 		if (peer != skip && rs_peer_role(inst, peer, NULL))
 			n++;
+	n++; /* peer_self */
 	XFREE(MTYPE_RS_CACHE, inst->cache);
 	inst->cache_mask = 0;
-	if (!n)
+	if (n == 1) /* no role: the hooks never ask */
 		return;
-	while (cap < 2 * n)
+	/* A quarter full at most: lookups rarely probe a second slot. */
+	while (cap < 4 * n) {
 		cap <<= 1;
+		shift--;
+	}
 	tab = XCALLOC(MTYPE_RS_CACHE, cap * sizeof(*tab));
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer)) {
 		enum rs_role role;
@@ -206,10 +223,14 @@ static void rs_cache_rebuild(struct rs_inst *inst, const struct peer *skip)
 			continue;
 		role = rs_peer_role(inst, peer, NULL);
 		if (role)
-			rs_cache_put(tab, cap - 1, peer, role);
+			rs_cache_put(tab, cap - 1, shift, peer,
+				     (enum rs_source)role);
 	}
+	/* The hot path then needs no separate test for VNet routes. */
+	rs_cache_put(tab, cap - 1, shift, inst->bgp->peer_self, RS_SRC_VNET);
 	inst->cache = tab;
 	inst->cache_mask = cap - 1;
+	inst->cache_shift = shift;
 }
 
 enum rs_source rs_path_source(const struct rs_inst *inst,
@@ -218,7 +239,7 @@ enum rs_source rs_path_source(const struct rs_inst *inst,
 	/* Originated, redistributed, aggregated and leaked routes. */
 	if (from == inst->bgp->peer_self)
 		return RS_SRC_VNET;
-	return (enum rs_source)rs_cache_get(inst, from);
+	return rs_cache_get(inst, from);
 }
 
 /* --- bgpd hooks ---------------------------------------------------------- */
@@ -242,7 +263,7 @@ static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi)
 	if (!inst)
 		return 0;
 	role = rs_peer_role(inst, peer, NULL);
-	if (rs_cache_get(inst, peer) != role)
+	if (rs_cache_get(inst, peer) != (enum rs_source)role)
 		rs_cache_rebuild(inst, NULL);
 	return role ? (inst->slot << 8) | role : 0;
 }
@@ -261,8 +282,8 @@ static int rs_announce_check(struct update_subgroup *subgrp,
 	inst = rs_insts[key >> 8];
 	if (unlikely(!inst)) /* instance being deleted */
 		return 0;
-	return rs_policy_withholds(rs_path_source(inst, pi->peer), key & 0xff,
-				   inst->b2b);
+	return (inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
+	       1;
 }
 
 static int rs_peer_delete(struct peer *peer)
@@ -356,6 +377,7 @@ void rs_b2b_set(struct rs_inst *inst, bool on)
 	if (inst->b2b == on)
 		return;
 	inst->b2b = on;
+	rs_withhold_update(inst);
 	rs_reeval_schedule(inst);
 }
 

@@ -23,10 +23,12 @@ struct rs_role_cfg {
 	char name[];
 };
 
-/* Hot-path map from a source peer to its effective role (open addressing). */
+/* Hot-path map from a source peer to what its paths are (open
+ * addressing): its effective role, or VNet for the instance's peer_self.
+ */
 struct rs_peer_slot {
 	const struct peer *peer;
-	enum rs_role role;
+	enum rs_source src;
 };
 
 /* A warning, as last collected for the YANG state. */
@@ -40,10 +42,13 @@ struct rs_inst {
 	struct bgp *bgp;
 	uint8_t slot; /* index in rs_insts, carried in the update-group key */
 	bool b2b;
+	/* rs_policy_withhold_mask() per source for the current flag */
+	uint8_t withhold[RS_SRC_MAX];
 	struct rs_role_cfg *roles;
 
 	struct rs_peer_slot *cache;
 	unsigned int cache_mask; /* capacity - 1 (power of two) or 0 */
+	unsigned int cache_shift; /* 32 - log2(capacity) */
 
 	struct event *t_reeval;
 	unsigned int reevals; /* debounced re-evaluations done */

@@ -67,6 +67,19 @@ static inline bool rs_policy_withholds(enum rs_source src, enum rs_role dst,
 	return c == RS_C_NO || (c == RS_C_B2B && !b2b);
 }
 
+/* Destination roles a path from src is withheld from, one bit per role:
+ * the hot path keeps one per source and flag state, precomputed.
+ */
+static inline uint8_t rs_policy_withhold_mask(enum rs_source src, bool b2b)
+{
+	uint8_t mask = 0;
+
+	for (int dst = RS_ROLE_NONE; dst < RS_ROLE_MAX; dst++)
+		if (rs_policy_withholds(src, (enum rs_role)dst, b2b))
+			mask |= 1u << dst;
+	return mask;
+}
+
 /*
  * Azure requires an active-active VPN gateway (two sessions) when it
  * exchanges routes with an ExpressRoute gateway through the route server.

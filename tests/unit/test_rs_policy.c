@@ -74,6 +74,12 @@ static void test_matrix(void)
 				      "withholds(%s -> %s, b2b=%d) != %d",
 				      rs_source_name(spec[r].src),
 				      rs_role_yang(spec_cols[c]), b2b, denied);
+				CHECK(((rs_policy_withhold_mask(spec[r].src,
+								b2b) >>
+					spec_cols[c]) & 1) == denied,
+				      "withhold_mask(%s, b2b=%d) bit %s != %d",
+				      rs_source_name(spec[r].src), b2b,
+				      rs_role_yang(spec_cols[c]), denied);
 			}
 	CHECK(combos == RS_SRC_MAX * RS_ROLE_MAX * 2,
 	      "matrix test covered %d combinations", combos);
