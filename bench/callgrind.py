@@ -9,6 +9,7 @@ must not include an allocator).
 
 import os
 import re
+import shutil
 import signal
 import time
 
@@ -34,9 +35,12 @@ def parse(path):
             names[m.group(1)] = m.group(2)
         return names.get(m.group(1), ref)
 
+    total = 0
     with open(path) as f:
         for line in f:
-            if line.startswith("fn="):
+            if line.startswith(("summary:", "totals:")):
+                total = max(total, int(line.split()[1]))
+            elif line.startswith("fn="):
                 fn = name(line[3:].strip())
             elif line.startswith("cfn="):
                 cfn = name(line[4:].strip())
@@ -53,15 +57,16 @@ def parse(path):
                 else:
                     self_ir[fn] = self_ir.get(fn, 0) + ir
     incl = {k: self_ir.get(k, 0) + callee_ir.get(k, 0) for k in set(self_ir) | set(callee_ir)}
-    return incl, calls, callees
+    return incl, calls, callees, total
 
 
 def measure(runner, n):
     """Run variant c (b2b on) under callgrind with N ExpressRoute routes."""
     node = runner.lab.nodes["rs"]
     out = os.path.join(node.dir, "callgrind.out")
-    if os.path.exists(out):
-        os.unlink(out)
+    # bgpd drops to the frr user before callgrind writes its profile
+    open(out, "w").close()
+    shutil.chown(out, "frr", "frr")
     conf = topo.frr_conf("c", True, os.path.join(node.dir, "rs.log"))
     runner.rs = Bgpd(runner.prefix, node, conf, True,
                      wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out])
@@ -77,7 +82,7 @@ def measure(runner, n):
         os.kill(runner.rs.pid, signal.SIGTERM)
         runner.rs.proc.wait()
         runner.rs = None
-    incl, calls, callees = parse(out)
+    incl, calls, callees, total = parse(out)
     n_calls = calls.get(HOOK, 0)
     if not n_calls:
         raise RuntimeError("callgrind: no calls of " + HOOK)
@@ -93,6 +98,8 @@ def measure(runner, n):
         "calls": n_calls,
         "instructions": incl.get(HOOK, 0),
         "per_call": round(incl.get(HOOK, 0) / n_calls, 1),
+        # the hook's share of everything bgpd executed in the run
+        "share_of_bgpd": round(incl.get(HOOK, 0) / total, 5) if total else None,
         "callees": inner,
         "allocates": any(ALLOC.search(c) for c in inner),
     }

@@ -65,6 +65,9 @@ class Bird:
     def popen(self, *cmd):
         return subprocess.Popen(["birdc", "-r", "-s", self.sock] + list(cmd), stdout=subprocess.PIPE, text=True)
 
+    def enable_popen(self, proto):
+        return subprocess.Popen(["birdc", "-s", self.sock, "enable", proto], stdout=subprocess.DEVNULL)
+
     def configure(self, conf):
         """Reconfigure (not read-only: birdc without -r)."""
         self.write(conf)

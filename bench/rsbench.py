@@ -58,6 +58,14 @@ class Runner:
             routes = os.path.join(self.workdir, "routes", key + ".conf")
             topo.write_routes(routes, name, n)
             self.speakers[name] = Bird(node, topo.speaker_conf(name, routes, os.path.join(node.dir, "bird.log")))
+        # Sessions start only once every injector holds its routes, so T
+        # does not include BIRD parsing a million-line config.
+        for name, sp in self.speakers.items():
+            n_own = len(topo.prefixes(name, n)) if name != "er1" else n
+            wait_until(lambda: parse_count(sp.cli("show route protocol inject count")) == n_own,
+                       self.timeout, name + " routes", 0.2)
+        for p in [sp.enable_popen("rsrv") for sp in self.speakers.values()]:
+            p.wait()
 
     def stop_all(self):
         for sp in self.speakers.values():

@@ -95,6 +95,7 @@ protocol static inject {{
 include "{routes}";
 }}
 protocol bgp rsrv {{
+  disabled;  # enabled by the harness once every speaker has its routes
   local {ip} as {asn};
   neighbor {rs} as {rsas};
   connect delay time 1;
