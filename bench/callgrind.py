@@ -76,12 +76,10 @@ def measure(runner, n):
         want = topo.expected("c", True, n)
         runner.converge(want, topo.total_announced(n), t)
     finally:
-        for sp in runner.speakers.values():
-            sp.stop()
-        runner.speakers = {}
-        os.kill(runner.rs.pid, signal.SIGTERM)
-        runner.rs.proc.wait()
+        # callgrind writes its profile when bgpd exits normally
+        runner.rs.stop(signal.SIGTERM, timeout=600)
         runner.rs = None
+        runner.stop_all()
     incl, calls, callees, total = parse(out)
     n_calls = calls.get(HOOK, 0)
     if not n_calls:

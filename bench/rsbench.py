@@ -68,12 +68,12 @@ class Runner:
             p.wait()
 
     def stop_all(self):
+        if self.rs:  # first, so it does not process the sessions' loss
+            self.rs.stop()
+            self.rs = None
         for sp in self.speakers.values():
             sp.stop()
         self.speakers = {}
-        if self.rs:
-            self.rs.stop()
-            self.rs = None
 
     # -- observation -----------------------------------------------------------
     def counts(self):

@@ -53,7 +53,8 @@ class Node:
             time.sleep(0.05)
 
     def _mounted(self):
-        r = self.run("sh", "-c", "grep -q ' /var/run/frr ' /proc/self/mounts", check=False)
+        # /var/run is often a symlink: the mount shows as /run/frr
+        r = self.run("sh", "-c", "grep -qE ' (/var)?/run/frr ' /proc/self/mounts", check=False)
         return r.returncode == 0
 
     def run(self, *args, check=True, capture=True):
