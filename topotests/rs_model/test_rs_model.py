@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Randomized model check of the route server.
+
+r1 (FRR bgpd + module, AS 65515) originates VNet prefixes; six independent
+BGP speakers peer with it on one LAN, each announcing prefixes of its own:
+
+  b1 BIRD 2  eBGP 65001    b2 BIRD 2  iBGP (route-reflector client)
+  g1 GoBGP   eBGP 65002    g2 GoBGP   iBGP (route-reflector client)
+  x1 ExaBGP  eBGP 65003    x2 ExaBGP  iBGP (route-reflector client)
+
+A seeded random sequence of operations - branch-to-branch toggles, role
+set/change/clear, neighbor shutdown/no shutdown, speakers announcing and
+withdrawing prefixes, the VNet prefix set changing, speakers restarting
+(killed or stopped) while branch-to-branch toggles - is applied. After each
+batch the test waits for quiescence: every speaker holds exactly the
+prefixes the independent model (rs_oracle.py) expects, every session that
+is not shut is Established, and no session of r1 was reset except by an
+operation that shut or restarted it.
+
+  RS_MODEL_SEED=N   replay a run (the seed is printed at start and in
+                    every failure message)
+  RS_MODEL_OPS=N    number of operations (default 120; 1000 is the long mode)
+"""
+
+import os
+import random
+import sys
+import time
+
+import pytest
+
+CWD = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(CWD)
+sys.path.append(os.path.join(CWD, ".."))
+sys.path.append(os.path.join(CWD, "../.."))
+
+from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topolog import logger  # noqa: E402
+from rslib import (  # noqa: E402
+    RS_MODULE,
+    build_links,
+    configure,
+    established_counters,
+    rs_json,
+    set_addresses,
+    vtysh_json,
+    wait_for,
+)
+from rs_oracle import ER, NVA, ROLES, VPN, Model, Neighbor  # noqa: E402
+from rs_speakers import BINARIES, RS_AS, Bird, ExaBGP, GoBGP, apply_prefix  # noqa: E402
+
+pytestmark = [pytest.mark.bgpd]
+
+SEED = int(os.environ.get("RS_MODEL_SEED") or random.SystemRandom().randrange(1 << 31))
+N_OPS = int(os.environ.get("RS_MODEL_OPS") or 120)
+QUIESCE_TIMEOUT = 45  # s; a restarted speaker reconnects within a few
+SETTLE = 0.3  # s a matching state must last (> the module's 100 ms debounce)
+
+
+def pool(octet):
+    return ["10.{}.{}.0/24".format(octet, k) for k in range(3)]
+
+
+SPEAKERS = [
+    Bird("b1", "192.168.1.11", 65001, pool(11)),
+    Bird("b2", "192.168.1.12", RS_AS, pool(12)),
+    GoBGP("g1", "192.168.1.21", 65002, pool(21)),
+    GoBGP("g2", "192.168.1.22", RS_AS, pool(22)),
+    ExaBGP("x1", "192.168.1.31", 65003, pool(31)),
+    ExaBGP("x2", "192.168.1.32", RS_AS, pool(32)),
+]
+SP = {s.name: s for s in SPEAKERS}
+VNET_FIXED, VNET_EXTRA = "10.100.0.0/16", "10.101.0.0/16"
+LINKS = [("r1", "lan", "192.168.1.1/24")] + [(s.name, "lan", s.addr + "/24") for s in SPEAKERS]
+ROLE_CLI = {NVA: "nva", ER: "gateway expressroute", VPN: "gateway vpn"}
+
+STATE = {}
+
+
+def setup_module(mod):
+    missing = [b for b in BINARIES if not os.access(b, os.X_OK)]
+    if missing:
+        pytest.fail("rs_model needs bird2, gobgpd and exabgp from Debian; missing {} - "
+                    "run scripts/install-deps.sh".format(", ".join(missing)), pytrace=False)
+    print("rs_model: RS_MODEL_SEED={} RS_MODEL_OPS={}".format(SEED, N_OPS), flush=True)
+    logger.info("rs_model: RS_MODEL_SEED=%d RS_MODEL_OPS=%d", SEED, N_OPS)
+
+    tgen = Topogen(lambda t: build_links(t, LINKS), mod.__name__)
+    tgen.start_topology()
+    tgen.gears["r1"].load_frr_config(
+        os.path.join(CWD, "r1", "frr.conf"),
+        [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])
+    tgen.start_router()
+    for sp in SPEAKERS:
+        sp.router = tgen.gears[sp.name]
+        set_addresses(sp.router, LINKS, forwarding=False)
+        sp.announced = {sp.pool[0]}
+        sp.start()
+    for sp in SPEAKERS:
+        wait_for(sp.ready, True, sp.name + ": daemon ready", count=40)
+
+
+def teardown_module(mod):
+    for sp in SPEAKERS:
+        if sp.router is not None:
+            sp.stop(hard=True)
+    get_topogen().stop_topology()
+
+
+def r1():
+    return get_topogen().gears["r1"]
+
+
+def new_model():
+    nbrs = [Neighbor(s.name, s.asn, s.ibgp, rr_client=s.ibgp) for s in SPEAKERS]
+    m = Model(nbrs, vnet=[VNET_FIXED])
+    for s in SPEAKERS:
+        m.announced[s.name] = set(s.announced)
+    return m
+
+
+# --- operations: generated from the model, applied to model and network -----
+
+
+def simple_op(rng, m):
+    kind = rng.choices(["b2b", "role", "shut", "prefix", "vnet"], [20, 35, 10, 30, 5])[0]
+    name = rng.choice(sorted(SP))
+    if kind == "b2b":
+        return ("b2b", not m.b2b)
+    if kind == "role":
+        return ("role", name, rng.choice([r for r in (None,) + ROLES if r != m.roles[name]]))
+    if kind == "shut":
+        if len(m.shut) >= 2 and name not in m.shut:
+            name = rng.choice(sorted(m.shut))
+        return ("shut", name, name not in m.shut)
+    if kind == "prefix":
+        prefix = rng.choice(SP[name].pool)
+        return ("prefix", name, prefix, prefix not in m.announced[name])
+    return ("vnet", VNET_EXTRA, VNET_EXTRA not in m.vnet)
+
+
+def gen_batch(rng, m):
+    """A batch of ops applied back to back, then one quiescence check.
+    Mostly single ops; some bursts; some restarts of a speaker with
+    branch-to-branch toggling while it is down and while it reconnects."""
+    m = m.copy()
+    if rng.random() < 0.07:
+        name = rng.choice(sorted(SP))
+        batch = [("stop", name, rng.random() < 0.5), ("b2b", not m.b2b)]
+        apply_model(m, batch[-1])
+        if rng.random() < 0.5:
+            batch.append(simple_op(rng, m))
+            apply_model(m, batch[-1])
+        batch += [("start", name), ("pause", round(rng.uniform(0, 1.5), 2)), ("b2b", not m.b2b)]
+        return batch
+    batch = []
+    for _ in range(1 if rng.random() < 0.75 else rng.randint(2, 3)):
+        batch.append(simple_op(rng, m))
+        apply_model(m, batch[-1])
+    return batch
+
+
+def apply_model(m, op):
+    kind = op[0]
+    if kind == "b2b":
+        m.b2b = op[1]
+    elif kind == "role":
+        m.roles[op[1]] = op[2]
+    elif kind == "shut":
+        (m.shut.add if op[2] else m.shut.discard)(op[1])
+    elif kind == "prefix":
+        (m.announced[op[1]].add if op[3] else m.announced[op[1]].discard)(op[2])
+    elif kind == "vnet":
+        (m.vnet.add if op[2] else m.vnet.discard)(op[1])
+
+
+def rs_config(*lines):
+    out = configure(r1(), *lines)
+    errors = [l for l in out.splitlines() if l.startswith("%") and not l.startswith("% Warning")]
+    assert not errors, "r1: {}: {}".format(lines, out)
+
+
+def apply_network(op, stopped):
+    kind = op[0]
+    if kind == "b2b":
+        rs_config(("" if op[1] else "no ") + "bgp route-server branch-to-branch")
+    elif kind == "role":
+        addr = SP[op[1]].addr
+        if op[2] is None:
+            rs_config("no neighbor {} route-server role".format(addr))
+        else:
+            rs_config("neighbor {} route-server role {}".format(addr, ROLE_CLI[op[2]]))
+    elif kind == "shut":
+        rs_config("{}neighbor {} shutdown".format("" if op[2] else "no ", SP[op[1]].addr))
+    elif kind == "prefix":
+        sp = SP[op[1]]
+        if op[1] in stopped:  # a stopped speaker's config/pending set carries it
+            (sp.announced.add if op[3] else sp.announced.discard)(op[2])
+        else:
+            apply_prefix(sp, op[2], op[3])
+    elif kind == "vnet":
+        rs_config("address-family ipv4 unicast", "{}network {}".format("" if op[2] else "no ", op[1]))
+    elif kind == "stop":
+        SP[op[1]].stop(hard=op[2])
+        stopped.add(op[1])
+    elif kind == "start":
+        SP[op[1]].start()
+        wait_for(SP[op[1]].ready, True, op[1] + ": daemon ready", count=40, wait=0.25)
+        stopped.discard(op[1])
+    elif kind == "pause":
+        time.sleep(op[1])
+
+
+def op_str(op):
+    return " ".join("-" if a is None else str(a) for a in op)
+
+
+# --- observation and quiescence ----------------------------------------------
+
+
+def sessions():
+    data = vtysh_json(r1(), "show bgp neighbors json")
+    return {s.name: data.get(s.addr, {}).get("bgpState") for s in SPEAKERS}
+
+
+def observe(m):
+    """(ok, details): tables equal the model and sessions match shutdowns."""
+    exp = m.expected()
+    got = {s.name: s.received() for s in SPEAKERS}
+    st = sessions()
+    diff = {}
+    for n in sorted(SP):
+        missing, extra = exp[n] - got[n], got[n] - exp[n]
+        up_ok = (st[n] == "Established") != (n in m.shut)
+        if missing or extra or not up_ok:
+            diff[n] = "missing {} extra {} session {}".format(sorted(missing), sorted(extra), st[n])
+    return not diff, diff
+
+
+def quiesce(m, need_reeval):
+    """Wait until observe() holds for SETTLE seconds (and the module ran a
+    re-evaluation after a policy change); returns (ok, diff, seconds)."""
+    start, diff = time.time(), {"r1": "no route-server re-evaluation after the policy change"}
+    while time.time() - start < QUIESCE_TIMEOUT:
+        if need_reeval is None or rs_json(r1())["reevaluations"] > need_reeval:
+            ok, diff = observe(m)
+            if ok:
+                time.sleep(SETTLE)
+                ok, diff = observe(m)
+                if ok:
+                    return True, {}, time.time() - start
+        time.sleep(0.1)
+    return False, diff, time.time() - start
+
+
+def failure(what, m, index, batch, history, diff):
+    lines = [
+        "rs_model: {} after op #{} - replay with RS_MODEL_SEED={} RS_MODEL_OPS={}".format(
+            what, index, SEED, N_OPS),
+        "batch: " + "; ".join(op_str(o) for o in batch),
+        "model: " + m.describe(),
+    ]
+    lines += ["  {}: {}".format(n, d) for n, d in sorted(diff.items())]
+    lines.append("history (op index: op):")
+    lines += ["  {}: {}".format(i, op_str(o)) for i, o in history]
+    text = "\n".join(lines)
+    logger.error(text)
+    return text
+
+
+# --- tests ---------------------------------------------------------------------
+
+
+def test_initial_state():
+    m = new_model()
+    ok, diff, _ = quiesce(m, None)
+    assert ok, failure("initial state mismatch", m, 0, [], [], diff)
+    STATE["model"], STATE["counters"] = m, established_counters(r1())
+
+
+def test_random_operations():
+    assert "model" in STATE, "initial state not reached"
+    rng = random.Random(SEED)
+    m, last = STATE["model"], STATE["counters"]
+    history, index, checks, worst, t0 = [], 0, 0, 0.0, time.time()
+    while index < N_OPS:
+        batch = gen_batch(rng, m)
+        stopped, touched, reeval = set(), set(), None
+        if any(o[0] in ("b2b", "role") for o in batch):
+            reeval = rs_json(r1())["reevaluations"]
+        for op in batch:
+            if op[0] != "pause":
+                index += 1
+                history.append((index, op))
+                logger.info("rs_model op #%d: %s", index, op_str(op))
+            if op[0] in ("shut", "stop", "start"):
+                touched.add(op[1])
+            apply_model(m, op)
+            apply_network(op, stopped)
+        ok, diff, took = quiesce(m, reeval)
+        assert ok, failure("no quiescence", m, index, batch, history, diff)
+        now = established_counters(r1())
+        reset = {n: (last.get(SP[n].addr), now.get(SP[n].addr)) for n in SP
+                 if n not in touched and now.get(SP[n].addr) != last.get(SP[n].addr)}
+        assert not reset, failure("session reset (established, dropped) before -> after",
+                                  m, index, batch, history, {n: str(v) for n, v in reset.items()})
+        last, checks, worst = now, checks + 1, max(worst, took)
+    summary = "rs_model: seed {} - {} ops, {} quiescent points checked, 0 mismatches, " \
+              "{:.0f} s, slowest convergence {:.1f} s".format(SEED, index, checks, time.time() - t0, worst)
+    print(summary, flush=True)
+    logger.info(summary)
