@@ -99,8 +99,9 @@ def parse_count(out):
 
 
 def parse_routes(out):
-    """Networks in `show route` output (one line per network starts it)."""
-    return {line.split(None, 1)[0] for line in out.splitlines() if line[:1].isdigit() and "/" in line.split(None, 1)[0]}
+    """Networks in `show route` output: a line that starts with a digit
+    starts a network (further paths and attributes are indented)."""
+    return {line.split(" ", 1)[0] for line in out.split("\n") if line[:1].isdigit()}
 
 
 def proc_mem(pid):

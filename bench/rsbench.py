@@ -133,7 +133,7 @@ class Runner:
             if t_in is None and rs_in == n_total:
                 t_in = now
             if t_rx is None and got == counts:
-                bad = self.verify_sets(want)
+                bad = self.verify_sets(want)  # after the clock: not timed
                 if bad:
                     raise Mismatch(json.dumps(bad))
                 t_rx = now
