@@ -206,8 +206,10 @@ class ExaBGP(Speaker):
             f.write(self.config())
         self.write_announce()
         self.router.cmd("rm -f {}".format(self.path("rib.json")))
+        # Listening too (tcp.bind): after "no neighbor shutdown" r1 connects
+        # at once instead of waiting for ExaBGP's growing retry interval.
         env = ("exabgp.daemon.user=root", "exabgp.daemon.drop=false", "exabgp.api.cli=false",
-               "exabgp.api.ack=false", "exabgp.log.level=INFO")
+               "exabgp.api.ack=false", "exabgp.log.level=INFO", "exabgp.tcp.bind=" + self.addr)
         self.spawn("env {} {} {}".format(" ".join(env), EXABGP, conf))
 
     def rib(self):

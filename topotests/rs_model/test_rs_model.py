@@ -43,6 +43,7 @@ from rslib import (  # noqa: E402
     build_links,
     configure,
     established_counters,
+    received_prefixes,
     rs_json,
     set_addresses,
     vtysh_json,
@@ -263,6 +264,7 @@ def failure(what, m, index, batch, history, diff):
         "model: " + m.describe(),
     ]
     lines += ["  {}: {}".format(n, d) for n, d in sorted(diff.items())]
+    lines.append("r1 table: {}".format(sorted(received_prefixes(r1()))))
     lines.append("history (op index: op):")
     lines += ["  {}: {}".format(i, op_str(o)) for i, o in history]
     text = "\n".join(lines)
