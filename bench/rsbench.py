@@ -178,6 +178,12 @@ class Runner:
         return out
 
 
+def save(results, path):
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.rename(path + ".tmp", path)
+
+
 def order(rep):
     """Alternate the variants: each repetition starts at a different one."""
     k = rep % len(CONFIGS)
@@ -221,6 +227,7 @@ def main():
                         runner.stop_all()
                     rec["rep"] = rep
                     results["runs"].append(rec)
+                    save(results, args.out)  # a cut-short run still reports
                     print("bench: N=%-7d rep %d %s b2b=%-5s %s" % (
                         n, rep, variant, b2b, rec.get("error") or "t=%.2fs rss=%.0fMB%s" % (
                             rec["t"], rec["rss_peak_mb"],
@@ -233,8 +240,7 @@ def main():
         runner.stop_all()
         lab.close()
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=1)
+    save(results, args.out)
     print("bench: results in %s, %d runs, %d failures" % (args.out, len(results["runs"]), len(results["failures"])))
     return 1 if results["failures"] else 0
 
