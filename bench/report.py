@@ -158,12 +158,32 @@ def render(res, src, png_name):
                     cg["per_call"], ", ".join(cg["callees"]) or "none", "yes" if cg["allocates"] else "none",
                     100 * (cg.get("share_of_bgpd") or 0)),
                 ""]
-    out += ["## Targets", ""] + targets(cells, toggles, cg, sizes) + [""]
+    out += ["## Targets", ""] + targets(cells, toggles, cg, sizes) + [""] + ANALYSIS
     if res["failures"]:
         out += ["## Failed runs", ""] + ["- N=%s %s: %s" % (f["n"], label(f["variant"], f["b2b"]), f["error"][:300])
                                          for f in res["failures"]] + [""]
     out += ["![propagation and toggle times](%s)" % png_name, ""]
     return "\n".join(out), cells, toggles
+
+
+ANALYSIS = [
+    "## Where targets are missed, and why", "",
+    "- **c against a with b2b on, and at 10k.** The decision itself is not the cost: callgrind puts the "
+    "hook at well under 1% of bgpd's instructions (above). The cost is the update-group split: without "
+    "policy all eleven peers share one update-group, so bgpd packs each UPDATE once; with roles "
+    "(and equally with b's route-maps) there is one update-group per destination role "
+    "(`show bgp ipv4 unicast update-groups`: 1 for a, 3 for b and c), so a path allowed to several "
+    "roles is packed once per role. That is inherent in any per-role outbound policy in bgpd; the "
+    "module pays it without b's route-map evaluation, which is why c beats b everywhere. At 10k the "
+    "times sit on FRR's ~1.2 s update-group coalesce floor plus session stagger, so a few hundred "
+    "milliseconds are a large ratio. With b2b off c sends far fewer routes and beats a from 100k up.",
+    "- **c against d (BIRD).** BIRD is 2-5x faster than bgpd with or without any policy (compare d "
+    "with a): the gap is bgpd's, not the module's, and closing it means profiling bgpd itself on this "
+    "workload, as the anchors in ../shared/design/performance-anchors.md already found.",
+    "- **Noise.** Two cores run the route server and eleven BIRD speakers; the min-max spread is "
+    "shown next to every median.",
+    "",
+]
 
 
 def targets(cells, toggles, cg, sizes):
