@@ -84,12 +84,12 @@ def measure(runner, n):
     n_calls = calls.get(HOOK, 0)
     if not n_calls:
         raise RuntimeError("callgrind: no calls of " + HOOK)
-    inner, todo = set(), [HOOK]
-    while todo:  # everything the hook reaches
-        for c in callees.get(todo.pop(), ()):
+    inner, pending = set(), [HOOK]
+    while pending:  # everything the hook reaches
+        for c in callees.get(pending.pop(), ()):
             if c not in inner:
                 inner.add(c)
-                todo.append(c)
+                pending.append(c)
     inner = sorted(inner)
     return {
         "n": n,
