@@ -79,6 +79,17 @@ def all_established(router, neighbors):
     return all(data.get(n, {}).get("bgpState") == "Established" for n in neighbors)
 
 
+def roles_exchange(src_role, dst_role, b2b):
+    """The specification's matrix between two role neighbors (CLI words):
+    NVA to NVA always, the same gateway type never, the rest only with
+    branch-to-branch."""
+    if src_role == dst_role == "nva":
+        return True
+    if src_role == dst_role:
+        return False
+    return b2b
+
+
 def vtysh_config(router, *lines):
     """Run config lines through "vtysh -c" (as an operator would, each line
     in order); returns what vtysh printed, errors and warnings included."""

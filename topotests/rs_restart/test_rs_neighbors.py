@@ -30,7 +30,7 @@ sys.path.append(CWD)
 
 from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
 from lib.topolog import logger  # noqa: E402
-from rslib import configure, rs_json, wait_for  # noqa: E402
+from rslib import configure, roles_exchange, rs_json, wait_for  # noqa: E402
 import rsbird  # noqa: E402
 
 pytestmark = [pytest.mark.bgpd]
@@ -136,12 +136,7 @@ def g(name):
 
 
 def allowed(src, dst, b2b):
-    s, d = ROLE[src], ROLE[dst]
-    if s == d == "nva":
-        return True
-    if s == d:
-        return False
-    return b2b
+    return roles_exchange(ROLE[src], ROLE[dst], b2b)
 
 
 def expected(b2b):

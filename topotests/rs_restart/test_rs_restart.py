@@ -37,6 +37,7 @@ from rslib import (  # noqa: E402
     all_established,
     configure,
     received_prefixes,
+    roles_exchange,
     rs_json,
     running_config,
     wait_for,
@@ -165,13 +166,7 @@ def daemon_pid(router, daemon):
 
 
 def allowed(src, dst, b2b):
-    """The advertisement matrix of the specification, for these roles."""
-    s, d = ROLES[src], ROLES[dst]
-    if s == d == "nva":
-        return True
-    if s == d:  # ER to ER, VPN to VPN: never
-        return False
-    return b2b
+    return roles_exchange(ROLES[src], ROLES[dst], b2b)
 
 
 def expected_tables(b2b):
