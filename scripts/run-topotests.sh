@@ -24,7 +24,15 @@ cp -a "$top/scenarios" "$tt/route_server/scenarios"
 cd "$tt"
 export PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 rundir=/tmp/topotests
-rm -rf "$rundir"/route_server.*
+rm -rf "$rundir"/route_server.* "$rundir/sanitizers"
+# Sanitizer builds: the framework points each daemon it starts at its own
+# ASan log (LOGDIR/ROUTER.asan.DAEMON); daemons started otherwise (watchfrr
+# through frrinit.sh in rs_restart) log to $rundir/sanitizers. UBSan writes
+# to the daemons' stderr (*.err; frrinit.out for watchfrr's daemons); its
+# reports of FRR's own code listed in ubsan.supp are dropped.
+install -d -m 1777 "$rundir" "$rundir/sanitizers"
+export ASAN_OPTIONS="log_path=$rundir/sanitizers/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:suppressions=$top/tests/sanitizers/ubsan.supp"
 rc=0
 # The whole suite unless the arguments name tests of their own.
 targets=(route_server)
@@ -32,12 +40,12 @@ for a in "$@"; do
 	case "$a" in route_server/*) targets=() ;; esac
 done
 /usr/bin/python3 -m pytest -p no:cacheprovider "${targets[@]}" "$@" || rc=$?
-# Daemons built with sanitizers leave their reports next to their logs
-# (ASAN_OPTIONS log_path set by the framework): any report fails the run.
-# UBSan reports go to the daemons' stderr (*.err).
+# Any sanitizer report (ASan, LSan at a daemon's exit, UBSan) fails the run.
 reports=$({
-	find "$rundir" -path "$rundir/route_server.*" -name '*.asan.*' -size +0
-	grep -rl --include='*.err' 'runtime error:' "$rundir"/route_server.* 2>/dev/null
+	find "$rundir" \( -path "$rundir/route_server.*" -name '*.asan.*' \
+		-o -path "$rundir/sanitizers/*" \) -type f -size +0
+	grep -rl --include='*.err' --include='*.out' 'runtime error:' \
+		"$rundir"/route_server.* 2>/dev/null
 } 2>/dev/null || true)
 if [ -n "$reports" ]; then
 	echo "sanitizer reports:" >&2
