@@ -173,11 +173,14 @@ class Env:
         return json.loads(self.vtysh(cmd))
 
     # -- netconfd / sshd -------------------------------------------------
-    def start_netconfd(self, target="candidate"):
+    def start_netconfd(self, target="candidate", supervised=False):
+        """netconfd-start.sh, or netconfd-supervise.sh (which restarts
+        netconfd when it dies) when supervised."""
         env = dict(self.env, RS_NC_TARGET=target)
         out = open(os.path.join(self.bgp, "netconfd.out"), "a")
+        script = "netconfd-supervise.sh" if supervised else "netconfd-start.sh"
         self.procs["netconfd"] = subprocess.Popen(
-            [os.path.join(NCDIR, "scripts", "netconfd-start.sh")], env=env,
+            [os.path.join(NCDIR, "scripts", script)], env=env,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(os.path.join(self.sock, "ncxserver.sock")),
                  what="netconfd socket")
@@ -236,13 +239,13 @@ class Env:
         subprocess.run(["groupdel", GROUP], capture_output=True)
 
 
-def started_env(target):
+def started_env(target, supervised=False):
     """bgpd + netconfd (with the given target) + sshd, torn down after."""
     e = Env()
     try:
         e.users()
         e.start_bgpd(BGPD_CONF)
-        e.start_netconfd(target=target)
+        e.start_netconfd(target=target, supervised=supervised)
         e.start_sshd()
         e.install_keys()
         yield e

@@ -1,31 +1,39 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """
-netconfd (with the frr-bgp-route-server SIL) killed with SIGKILL and
-started again. The project has no supervisor for it yet (no systemd unit,
-see netconf/README.md), so the test restarts it as an operator or a
-supervisor's Restart=on-failure would: it runs scripts/netconfd-start.sh
-again with the same settings. sshd and bgpd keep running.
+netconfd (with the frr-bgp-route-server SIL) killed with SIGKILL under its
+supervisor, scripts/netconfd-supervise.sh (what watchfrr is to bgpd): the
+supervisor starts it again with the same settings, after a back-off the
+test sets to 3 s so that a change can be made in bgpd while netconfd is
+down. sshd and bgpd keep running.
 
 After the restart NETCONF running (and candidate) equal bgpd's
-route-server config, including a change made in bgpd while netconfd was
+route-server config, including the change made in bgpd while netconfd was
 down; a lock and uncommitted candidate edits held at the crash are gone;
-the next edit-config + commit reaches bgpd and its saved config.
+the next edit-config + commit reaches bgpd and its saved config. A second
+crash right after a commit loses nothing; SIGTERM to the supervisor stops
+netconfd for good.
 """
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
 
-from test_netconf import cfg, inst, neigh, roles, started_env
+from test_netconf import cfg, inst, neigh, roles, started_env, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+BACKOFF = 3  # s, the supervisor's first restart interval here
 
 
 @pytest.fixture(scope="module")
 def env():
-    yield from started_env("candidate")
+    os.environ["RS_NC_MIN_RESTART_INTERVAL"] = str(BACKOFF)
+    try:
+        yield from started_env("candidate", supervised=True)
+    finally:
+        del os.environ["RS_NC_MIN_RESTART_INTERVAL"]
 
 
 def bgpd_roles(env):
@@ -37,28 +45,51 @@ def bgpd_roles(env):
     return {"default": (j["branchToBranch"], names)}
 
 
+def netconfd_pid_of(sup):
+    out = subprocess.run(["pgrep", "-P", str(sup), "-x", "netconfd"],
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
 def netconfd_pid(env):
-    pid = env.procs["netconfd"].pid
-    with open("/proc/%d/comm" % pid) as f:
-        # netconfd-start.sh execs netconfd: the child is netconfd itself
-        assert f.read().strip() == "netconfd"
-    return pid
+    """pid of the netconfd the supervisor runs (netconfd-start.sh execs
+    it), None while there is none."""
+    return netconfd_pid_of(env.procs["netconfd"].pid)
+
+
+def connect_when_up(env, timeout=30):
+    end = time.time() + timeout
+    while True:
+        try:
+            return env.connect()
+        except Exception:
+            if time.time() > end:
+                raise
+            time.sleep(0.3)
+
+
+def supervisor_log(env):
+    with open(os.path.join(env.bgp, "netconfd.out")) as f:
+        return f.read()
 
 
 def kill9_and_restart(env, while_down=None):
-    """SIGKILL netconfd, run while_down(), start it again; returns the
-    seconds from the kill to the first get-config of a new session."""
+    """SIGKILL netconfd, run while_down() while it is down, let the
+    supervisor start it again; returns a session to the new netconfd and
+    the seconds from the kill to its first get-config."""
     pid = netconfd_pid(env)
-    p = env.procs.pop("netconfd")
+    assert pid, "no netconfd under the supervisor"
     t0 = time.time()
     os.kill(pid, signal.SIGKILL)
-    assert p.wait(10) == -signal.SIGKILL
-    assert not os.path.exists("/proc/%d" % pid)
+    wait_for(lambda: not os.path.exists("/proc/%d" % pid), what="netconfd gone")
     if while_down:
         while_down()
-    env.start_netconfd()
-    m = env.connect()
+        assert netconfd_pid(env) is None, "netconfd back before the change in bgpd"
+    wait_for(lambda: netconfd_pid(env) not in (None, pid), timeout=BACKOFF + 15,
+             what="netconfd restarted by its supervisor")
+    m = connect_when_up(env)
     roles(m)
+    assert "(pid %d) killed by signal 9; restarting" % pid in supervisor_log(env)
     return m, time.time() - t0
 
 
@@ -132,3 +163,18 @@ def test_second_kill9_loses_nothing(env):
         assert env.rs_json()["neighbors"]["10.0.0.6"]["role"] == "nva"
     finally:
         m.close_session()
+
+
+def test_supervisor_stop_is_final(env):
+    """SIGTERM to the supervisor (systemd's stop, an operator's kill)
+    stops netconfd and is not answered with a restart."""
+    sup = env.procs.pop("netconfd")
+    pid = netconfd_pid_of(sup.pid)
+    assert pid
+    sup.terminate()
+    assert sup.wait(15) == 0
+    assert not os.path.exists("/proc/%d" % pid)
+    assert "netconfd stopped (pid %d)" % pid in supervisor_log(env)
+    time.sleep(BACKOFF + 1)
+    # no netconfd of this server (its socket path is on the command line)
+    assert not subprocess.run(["pgrep", "-f", env.sock], capture_output=True).stdout
