@@ -16,7 +16,42 @@ RS_MODULE = "-M route_server"
 def start_lan(mod, test_dir, routers, rs="r1"):
     """Start routers on one shared segment, each with test_dir/NAME/frr.conf
     (zebra + bgpd; the route server's bgpd loads the module)."""
-    from lib.topogen import Topogen, TopoRouter
+    from lib.topogen import TopoRouter
+
+    tgen = start_lan_topology(mod, routers)
+    for name, router in tgen.routers().items():
+        router.load_frr_config(
+            os.path.join(test_dir, name, "frr.conf"),
+            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == rs else "")],
+        )
+    tgen.start_router()
+    return tgen
+
+
+# A plain FRR peer of r1 (192.168.1.1, AS 65515) on the shared LAN,
+# announcing one prefix.
+FRR_PEER_CONF = """\
+hostname {name}
+interface {name}-eth0
+ ip address {addr}/24
+!
+router bgp {asn}
+ bgp router-id {addr}
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 192.168.1.1 remote-as 65515
+ neighbor 192.168.1.1 timers connect 2
+ address-family ipv4 unicast
+  network {net}
+ exit-address-family
+!
+"""
+
+
+def start_lan_topology(mod, routers):
+    """Topogen with routers on one shared segment s1, started (no daemons
+    yet)."""
+    from lib.topogen import Topogen
 
     def build(tgen):
         sw = tgen.add_switch("s1")
@@ -26,13 +61,17 @@ def start_lan(mod, test_dir, routers, rs="r1"):
 
     tgen = Topogen(build, mod.__name__)
     tgen.start_topology()
-    for name, router in tgen.routers().items():
-        router.load_frr_config(
-            os.path.join(test_dir, name, "frr.conf"),
-            [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE if name == rs else "")],
-        )
-    tgen.start_router()
     return tgen
+
+
+def load_frr_peer(tgen, name, addr, asn, net):
+    """Give router name FRR_PEER_CONF (zebra + bgpd, no module)."""
+    from lib.topogen import TopoRouter
+
+    path = os.path.join(tgen.logdir, name + "-frr.conf")
+    with open(path, "w") as f:
+        f.write(FRR_PEER_CONF.format(name=name, addr=addr, asn=asn, net=net))
+    tgen.gears[name].load_frr_config(path, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "")])
 
 
 def vtysh_json(router, cmd):

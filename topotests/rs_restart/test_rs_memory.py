@@ -22,7 +22,6 @@ module, nor may FRR's own exit report list a route-server MTYPE.
 
 import os
 import re
-import signal
 import sys
 import time
 
@@ -33,14 +32,16 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 
 from lib import topotest  # noqa: E402
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import TopoRouter, get_topogen  # noqa: E402
 from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     all_established,
     configure,
+    load_frr_peer,
     received_prefixes,
     rs_json,
     running_config,
+    start_lan_topology,
     vtysh_config,
     vtysh_json,
     wait_for,
@@ -77,33 +78,10 @@ router bgp 65515
 !
 """
 
-PEER_CONF = """\
-hostname {name}
-interface {name}-eth0
- ip address {addr}/24
-!
-router bgp {asn}
- bgp router-id {addr}
- no bgp ebgp-requires-policy
- no bgp network import-check
- neighbor 192.168.1.1 remote-as 65515
- neighbor 192.168.1.1 timers connect 2
- address-family ipv4 unicast
-  network 10.{n}.0.0/16
- exit-address-family
-!
-"""
 
 
 def setup_module(mod):
-    def build(tgen):
-        sw = tgen.add_switch("s1")
-        for r in ["r1"] + PEERS:
-            tgen.add_router(r)
-            sw.add_link(tgen.gears[r])
-
-    tgen = Topogen(build, mod.__name__)
-    tgen.start_topology()
+    tgen = start_lan_topology(mod, ["r1"] + PEERS)
     d = tgen.logdir
     neighbors = []
     for p in PEERS:
@@ -111,10 +89,7 @@ def setup_module(mod):
             " neighbor {} remote-as {}".format(ADDR[p], 65000 + int(p[1:])),
             " neighbor {} route-server role {}".format(ADDR[p], ROLES[p]),
         ]
-        conf = os.path.join(d, p + "-frr.conf")
-        with open(conf, "w") as f:
-            f.write(PEER_CONF.format(name=p, addr=ADDR[p], asn=65000 + int(p[1:]), n=p[1:]))
-        tgen.gears[p].load_frr_config(conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "")])
+        load_frr_peer(tgen, p, ADDR[p], 65000 + int(p[1:]), "10.{}.0.0/16".format(p[1:]))
     conf = os.path.join(d, "r1-frr.conf")
     with open(conf, "w") as f:
         f.write(RS_CONF.format(neighbors="\n".join(neighbors)))

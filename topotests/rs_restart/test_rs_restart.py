@@ -31,15 +31,17 @@ CWD = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     all_established,
     configure,
+    load_frr_peer,
     received_prefixes,
     roles_exchange,
     rs_json,
     running_config,
+    start_lan_topology,
     wait_for,
 )
 
@@ -76,22 +78,6 @@ router bgp 65515
 exit
 """
 
-PEER_CONF = """\
-hostname {name}
-interface {name}-eth0
- ip address {addr}/24
-!
-router bgp {asn}
- bgp router-id {addr}
- no bgp ebgp-requires-policy
- no bgp network import-check
- neighbor 192.168.1.1 remote-as 65515
- neighbor 192.168.1.1 timers connect 2
- address-family ipv4 unicast
-  network {net}
- exit-address-family
-!
-"""
 
 # /etc/frr/daemons of the route server; the logs go to the test's log dir.
 DAEMONS = """\
@@ -110,19 +96,9 @@ def asn(peer):
 
 
 def setup_module(mod):
-    def build(tgen):
-        sw = tgen.add_switch("s1")
-        for r in ["r1"] + PEERS:
-            tgen.add_router(r)
-            sw.add_link(tgen.gears[r])
-
-    tgen = Topogen(build, mod.__name__)
-    tgen.start_topology()
+    tgen = start_lan_topology(mod, ["r1"] + PEERS)
     for p in PEERS:
-        path = os.path.join(tgen.logdir, p + "-frr.conf")
-        with open(path, "w") as f:
-            f.write(PEER_CONF.format(name=p, addr=ADDR[p], asn=asn(p), net=NET[p]))
-        tgen.gears[p].load_frr_config(path, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "")])
+        load_frr_peer(tgen, p, ADDR[p], asn(p), NET[p])
     # r1 has no daemon for the framework: frrinit.sh starts it below.
     tgen.start_router()
     start_frr_service(tgen.gears["r1"])
