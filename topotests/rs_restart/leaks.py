@@ -37,10 +37,9 @@ def parse_valgrind(text):
     """Loss records and memory errors of a valgrind log."""
     records, cur = [], None
     for line in text.splitlines():
-        m = VG_RECORD.match(line) or VG_ERROR.match(line)
-        if m:
-            kind = "leak" if VG_RECORD.match(line) else "error"
-            cur = Record(kind, m.group(1) if kind == "leak" else m.group(0))
+        leak, error = VG_RECORD.match(line), VG_ERROR.match(line)
+        if leak or error:
+            cur = Record("leak", leak.group(1)) if leak else Record("error", error.group(0))
             records.append(cur)
         elif cur is not None and re.match(r"^==\d+==\s+(at|by) ", line):
             cur.frames.append(line.split("==", 2)[2].strip())
@@ -66,6 +65,11 @@ def parse_lsan(text):
     return records
 
 
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
 def valgrind_log(logdir, router, daemon, pid):
     return os.path.join(logdir, "{}.valgrind.{}.{}".format(router, daemon, pid))
 
@@ -77,11 +81,10 @@ def report(logdir, router, daemon, pid, sanitized):
         # The framework sets ASAN_OPTIONS=log_path=LOGDIR/ROUTER.asan.DAEMON;
         # LeakSanitizer writes a file only when it has something to say.
         files = glob.glob(os.path.join(logdir, "{}.asan.{}.*".format(router, daemon)))
-        text = "".join(open(f, encoding="utf-8", errors="replace").read() for f in files)
-        return True, parse_lsan(text)
+        return True, parse_lsan("".join(read(f) for f in files))
     path = valgrind_log(logdir, router, daemon, pid)
     if not os.path.exists(path):
         return False, []
-    text = open(path, encoding="utf-8", errors="replace").read()
+    text = read(path)
     checked = "LEAK SUMMARY" in text or "All heap blocks were freed" in text
     return checked, parse_valgrind(text)
