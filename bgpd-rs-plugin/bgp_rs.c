@@ -2,33 +2,54 @@
 /*
  * Route-server module for bgpd: neighbor roles and branch-to-branch, in
  * the manner of Azure Route Server. This file holds the per-instance
- * state and the bgpd hooks; the decision itself is in rs_policy.h.
+ * state and the bgpd hook handlers; the decision itself is in rs_policy.h.
+ * It calls no other file of the module.
  */
 #include <zebra.h>
 
-#include "lib/hook.h"
-#include "lib/libfrr.h"
-#include "lib/module.h"
+#include "lib/debug.h"
 #include "lib/frrevent.h"
-#include "lib/version.h"
+#include "lib/lib_errors.h"
 
 #include "bgpd/bgpd.h"
+#include "bgpd/bgp_fsm.h"
 #include "bgpd/bgp_route.h"
 #include "bgpd/bgp_updgrp.h"
-#include "bgpd/bgp_debug.h"
 
 #include "bgp_rs.h"
 
 DEFINE_MGROUP(BGP_RS, "bgpd route-server");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_INST, "Route-server instance");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_ROLE, "Route-server role");
+DEFINE_MTYPE_STATIC(BGP_RS, RS_TOMB, "Route-server deleted neighbor");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_CACHE, "Route-server peer role cache");
 
-/* Delay that merges a burst of role/flag changes into one re-evaluation. */
-#define RS_REEVAL_DELAY_MS 100
+#define RS_DEBUG() DEBUG_MODE_CHECK(&rs_debug, DEBUG_MODE_ALL)
 
-/* Slot 0 is never used so that update-group key 0 means "no role". */
+struct debug rs_debug = {
+	.conf = "debug bgp route-server",
+	.desc = "BGP route server",
+};
+
+static int rs_role_cmp(const struct rs_role_cfg *a, const struct rs_role_cfg *b)
+{
+	return strcmp(a->name, b->name);
+}
+DECLARE_RBTREE_UNIQ(rs_roles, struct rs_role_cfg, item, rs_role_cmp);
+DECLARE_DLIST(rs_tombs, struct rs_tomb, item);
+
+/* Delay that merges a burst of role/flag changes into one table walk. */
+#define RS_WALK_DELAY_MS 100
+/* How often deleted neighbors are checked for remaining paths. */
+#define RS_TOMB_POLL_MS 500
+
+/* Slot 0 is never used so that update-group key 0 means "no role". The
+ * key carries the slot, so the per-path hook finds its instance without
+ * a lookup.
+ */
 static struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+/* Our slot in update_group->module_key (bgp_updgrp_module_key_register). */
+static int rs_key_slot = -1;
 
 struct rs_inst *rs_inst_find(const struct bgp *bgp)
 {
@@ -45,6 +66,7 @@ static void rs_withhold_update(struct rs_inst *inst)
 		inst->withhold[src] = rs_policy_withhold_mask(src, inst->b2b);
 }
 
+/* NULL when all slots are taken (the northbound's PREPARE reports it). */
 struct rs_inst *rs_inst_get(struct bgp *bgp)
 {
 	struct rs_inst *inst = rs_inst_find(bgp);
@@ -57,6 +79,8 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		inst = XCALLOC(MTYPE_RS_INST, sizeof(*inst));
 		inst->bgp = bgp;
 		inst->slot = i;
+		rs_roles_init(&inst->roles);
+		rs_tombs_init(&inst->tombs);
 		rs_withhold_update(inst);
 		rs_insts[i] = inst;
 		return inst;
@@ -106,38 +130,20 @@ struct peer *rs_peer_lookup(struct bgp *bgp, const char *name)
 
 enum rs_role rs_role_cfg_get(const struct rs_inst *inst, const char *name)
 {
-	for (const struct rs_role_cfg *c = inst->roles; c; c = c->next)
-		if (!strcmp(c->name, name))
-			return c->role;
-	return RS_ROLE_NONE;
+	struct rs_role_cfg key;
+	const struct rs_role_cfg *c;
+
+	strlcpy(key.name, name, sizeof(key.name));
+	c = rs_roles_const_find(&inst->roles, &key);
+	return c ? c->role : RS_ROLE_NONE;
 }
 
-/* RS_ROLE_NONE removes the entry. */
-void rs_role_cfg_set(struct rs_inst *inst, const char *name, enum rs_role role)
-{
-	struct rs_role_cfg **pp, *c;
-	size_t len;
-
-	for (pp = &inst->roles; (c = *pp); pp = &c->next)
-		if (!strcmp(c->name, name))
-			break;
-	if (c && role == RS_ROLE_NONE) {
-		*pp = c->next;
-		XFREE(MTYPE_RS_ROLE, c);
-	} else if (c) {
-		c->role = role;
-	} else if (role != RS_ROLE_NONE) {
-		len = strlen(name) + 1;
-		c = XCALLOC(MTYPE_RS_ROLE, sizeof(*c) + len);
-		memcpy(c->name, name, len);
-		c->role = role;
-		c->next = inst->roles;
-		inst->roles = c;
-	}
-}
-
-/* Effective role: the neighbor's own, else its peer-group's. *from (if
- * given) is set to the peer-group name when the role is inherited.
+/*
+ * Effective role: the neighbor's own, else its peer-group's. *from (if
+ * given) is set to the peer-group name when the role is inherited. Only
+ * configured neighbors (and dynamic ones, which bgpd creates as such) have
+ * a role: the transient peer of a colliding incoming connection shares a
+ * configured neighbor's name but is not it.
  */
 enum rs_role rs_peer_role(const struct rs_inst *inst, const struct peer *peer,
 			  const char **from)
@@ -146,10 +152,13 @@ enum rs_role rs_peer_role(const struct rs_inst *inst, const struct peer *peer,
 
 	if (from)
 		*from = NULL;
+	if (!CHECK_FLAG(peer->flags, PEER_FLAG_CONFIG_NODE) ||
+	    CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP) ||
+	    peer->connection->status == Deleted)
+		return RS_ROLE_NONE;
 	if (!peer_dynamic_neighbor((struct peer *)peer))
 		role = rs_role_cfg_get(inst, rs_peer_name(peer));
-	if (role == RS_ROLE_NONE && peer->group &&
-	    !CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP)) {
+	if (role == RS_ROLE_NONE && peer->group) {
 		role = rs_role_cfg_get(inst, peer->group->name);
 		if (role != RS_ROLE_NONE && from)
 			*from = peer->group->name;
@@ -194,40 +203,44 @@ static inline enum rs_source rs_cache_get(const struct rs_inst *inst,
 	return RS_SRC_NONE;
 }
 
-/* Rebuild from the instance's peers; skip is a peer being deleted. */
-static void rs_cache_rebuild(struct rs_inst *inst, const struct peer *skip)
+/* Rebuild from the live neighbors with a role and the deleted ones whose
+ * paths are still in the table. The new table replaces the old in one
+ * pointer store: a lookup sees either state, never a mix.
+ */
+static void rs_cache_rebuild(struct rs_inst *inst)
 {
 	struct listnode *node;
 	struct peer *peer;
-	unsigned int n = 0, cap = 8, shift = 29;
+	struct rs_tomb *t;
+	unsigned int n = 1 + rs_tombs_count(&inst->tombs), cap = 8, shift = 29;
 	struct rs_peer_slot *tab;
 
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer))
-		if (peer != skip && rs_peer_role(inst, peer, NULL))
+		if (rs_peer_role(inst, peer, NULL))
 			n++;
-	n++; /* peer_self */
-	XFREE(MTYPE_RS_CACHE, inst->cache);
-	inst->cache_mask = 0;
-	if (n == 1) /* no role: the hooks never ask */
+	if (n == 1) { /* no role: the hooks never ask */
+		XFREE(MTYPE_RS_CACHE, inst->cache);
+		inst->cache_mask = 0;
 		return;
+	}
 	/* A quarter full at most: lookups rarely probe a second slot. */
 	while (cap < 4 * n) {
 		cap <<= 1;
 		shift--;
 	}
 	tab = XCALLOC(MTYPE_RS_CACHE, cap * sizeof(*tab));
+	frr_each (rs_tombs, &inst->tombs, t)
+		rs_cache_put(tab, cap - 1, shift, t->peer, t->src);
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer)) {
-		enum rs_role role;
+		enum rs_role role = rs_peer_role(inst, peer, NULL);
 
-		if (peer == skip)
-			continue;
-		role = rs_peer_role(inst, peer, NULL);
 		if (role)
 			rs_cache_put(tab, cap - 1, shift, peer,
 				     (enum rs_source)role);
 	}
 	/* The hot path then needs no separate test for VNet routes. */
 	rs_cache_put(tab, cap - 1, shift, inst->bgp->peer_self, RS_SRC_VNET);
+	XFREE(MTYPE_RS_CACHE, inst->cache);
 	inst->cache = tab;
 	inst->cache_mask = cap - 1;
 	inst->cache_shift = shift;
@@ -244,28 +257,32 @@ enum rs_source rs_path_source(const struct rs_inst *inst,
 
 /* --- bgpd hooks ---------------------------------------------------------- */
 
+/* Labeled-unicast update-groups are fed from the unicast table, so they
+ * get the same policy.
+ */
 static inline bool rs_afi_safi(afi_t afi, safi_t safi)
 {
-	return (afi == AFI_IP || afi == AFI_IP6) && safi == SAFI_UNICAST;
+	return (afi == AFI_IP || afi == AFI_IP6) &&
+	       (safi == SAFI_UNICAST || safi == SAFI_LABELED_UNICAST);
 }
 
 /* Peers of different roles (and instances) never share an update-group;
- * the key carries the instance slot and the destination role.
+ * the key carries the instance slot and the destination role. Pure: bgpd
+ * calls it more than once per regroup.
  */
-static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi)
+static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi,
+			 uint32_t *module_key)
 {
-	struct rs_inst *inst;
+	const struct rs_inst *inst;
 	enum rs_role role;
 
 	if (!rs_afi_safi(afi, safi))
 		return 0;
 	inst = rs_inst_find(peer->bgp);
-	if (!inst)
-		return 0;
-	role = rs_peer_role(inst, peer, NULL);
-	if (rs_cache_get(inst, peer) != (enum rs_source)role)
-		rs_cache_rebuild(inst, NULL);
-	return role ? (inst->slot << 8) | role : 0;
+	role = inst ? rs_peer_role(inst, peer, NULL) : RS_ROLE_NONE;
+	if (role)
+		module_key[rs_key_slot] = (inst->slot << 8) | role;
+	return 0;
 }
 
 /* The per-path decision: must stay tiny, it runs for every path and
@@ -273,81 +290,122 @@ static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi)
  */
 static int rs_announce_check(struct update_subgroup *subgrp,
 			     struct bgp_path_info *pi, const struct prefix *p,
-			     uint32_t key)
+			     bool *deny)
 {
+	const struct update_group *updgrp = subgrp->update_group;
+	uint32_t key = updgrp->module_key[rs_key_slot];
 	const struct rs_inst *inst;
 
 	if (!key)
 		return 0;
 	inst = rs_insts[key >> 8];
-	if (unlikely(!inst)) /* instance being deleted */
+	/* A role group outliving its instance (bgp being deleted): send
+	 * nothing rather than everything.
+	 */
+	if (unlikely(!inst || inst->bgp != updgrp->bgp)) {
+		*deny = true;
 		return 0;
-	return (inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
-	       1;
-}
-
-static int rs_peer_delete(struct peer *peer)
-{
-	struct rs_inst *inst;
-
-	if (CHECK_FLAG(peer->sflags, PEER_STATUS_ACCEPT_PEER))
-		return 0;
-	inst = rs_inst_find(peer->bgp);
-	if (!inst)
-		return 0;
-	/* A deleted neighbor loses its role; a re-created one has none. */
-	if (!peer_dynamic_neighbor(peer) &&
-	    rs_role_cfg_get(inst, rs_peer_name(peer)) != RS_ROLE_NONE) {
-		rs_nb_peer_deleted(inst, rs_peer_name(peer));
-		rs_role_cfg_set(inst, rs_peer_name(peer), RS_ROLE_NONE);
 	}
-	rs_cache_rebuild(inst, peer);
+	if ((inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
+	    1) {
+		*deny = true;
+		if (unlikely(RS_DEBUG()) &&
+		    pi->peer->connection->status == Deleted)
+			zlog_debug("route-server: %pFX from deleted neighbor %s withheld from u%" PRIu64,
+				   p, pi->peer->host, updgrp->id);
+	}
 	return 0;
 }
 
-static void rs_inst_free(struct rs_inst *inst)
-{
-	struct rs_role_cfg *c;
+/* --- deleted neighbors --------------------------------------------------- */
 
-	event_cancel(&inst->t_reeval);
-	while ((c = inst->roles)) {
-		inst->roles = c->next;
-		XFREE(MTYPE_RS_ROLE, c);
+static void rs_tombs_poll(struct event *t);
+
+static void rs_tomb_free(struct rs_inst *inst, struct rs_tomb *t)
+{
+	struct peer *peer = t->peer;
+
+	rs_tombs_del(&inst->tombs, t);
+	XFREE(MTYPE_RS_TOMB, t);
+	peer_unlock(peer);
+}
+
+/* Drop the tombstones of neighbors whose paths are all gone: our
+ * reference is then the last one (every path holds one on its peer).
+ */
+static void rs_tombs_poll(struct event *ev)
+{
+	struct rs_inst *inst = EVENT_ARG(ev);
+	struct rs_tomb *t;
+	bool changed = false;
+
+	frr_each_safe (rs_tombs, &inst->tombs, t) {
+		if (t->peer->lock > 1)
+			continue;
+		if (RS_DEBUG())
+			zlog_debug("route-server: deleted neighbor %s has no paths left, its role (%s) is dropped",
+				   t->peer->host, rs_source_name(t->src));
+		rs_tomb_free(inst, t);
+		changed = true;
 	}
-	XFREE(MTYPE_RS_CACHE, inst->cache);
-	rs_state_warnings_free(inst);
-	rs_insts[inst->slot] = NULL;
-	XFREE(MTYPE_RS_INST, inst);
+	if (changed)
+		rs_cache_rebuild(inst);
+	if (rs_tombs_count(&inst->tombs))
+		event_add_timer_msec(bm->master, rs_tombs_poll, inst,
+				     RS_TOMB_POLL_MS, &inst->t_tombs);
 }
 
-static int rs_inst_delete(struct bgp *bgp)
+unsigned int rs_tomb_count(const struct rs_inst *inst)
 {
-	struct rs_inst *inst = rs_inst_find(bgp);
-
-	rs_nb_inst_deleted(bgp);
-	if (inst)
-		rs_inst_free(inst);
-	return 0;
+	return rs_tombs_count(&inst->tombs);
 }
-
-/* --- run-time re-evaluation ---------------------------------------------- */
 
 /*
- * A role or flag change can change what any peer may receive: move every
- * established peer to the update-group of its (possibly new) role, then
- * re-walk the table for it. Newly denied paths are withdrawn, newly
- * allowed ones sent; no session is reset.
+ * A deleted neighbor's paths stay selected until bgpd's clear work queue
+ * reaches them, seconds later on a large table. Its source role must live
+ * as long: keep it, with a reference on the peer, until its paths are
+ * gone. Any other status change (a session coming up, a peer-group bind
+ * resetting it) may change a neighbor's effective role: refresh the cache.
  */
-static void rs_reeval(struct event *t)
+static int rs_peer_status_changed(struct peer *peer)
 {
-	struct rs_inst *inst = EVENT_ARG(t);
+	struct rs_inst *inst = rs_inst_find(peer->bgp);
+	enum rs_source src;
+
+	if (!inst || CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP))
+		return 0;
+	src = rs_cache_get(inst, peer);
+	if (peer->connection->status == Deleted) {
+		struct rs_tomb *t;
+
+		if (src == RS_SRC_NONE)
+			return 0;
+		t = XCALLOC(MTYPE_RS_TOMB, sizeof(*t));
+		t->peer = peer_lock(peer);
+		t->src = src;
+		rs_tombs_add_tail(&inst->tombs, t);
+		if (RS_DEBUG())
+			zlog_debug("route-server: neighbor %s deleted, its paths keep role %s until cleared",
+				   peer->host, rs_source_name(src));
+		event_add_timer_msec(bm->master, rs_tombs_poll, inst,
+				     RS_TOMB_POLL_MS, &inst->t_tombs);
+	} else if (src == (enum rs_source)rs_peer_role(inst, peer, NULL)) {
+		return 0;
+	}
+	rs_cache_rebuild(inst);
+	return 0;
+}
+
+/* --- run-time changes ---------------------------------------------------- */
+
+/* Apply fn to every established neighbor's route-server AFI/SAFIs. */
+static void rs_each_paf(struct rs_inst *inst, void (*fn)(struct peer_af *paf))
+{
 	struct listnode *node;
 	struct peer *peer;
 	afi_t afi;
 	safi_t safi;
 
-	inst->reevals++;
-	rs_cache_rebuild(inst, NULL);
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer)) {
 		if (!peer_established(peer->connection))
 			continue;
@@ -357,78 +415,171 @@ static void rs_reeval(struct event *t)
 			if (!rs_afi_safi(afi, safi) || !peer->afc_nego[afi][safi])
 				continue;
 			paf = peer_af_find(peer, afi, safi);
-			if (!paf)
-				continue;
-			update_group_adjust_peer(paf);
-			bgp_announce_route(peer, afi, safi, false);
+			if (paf && PAF_SUBGRP(paf))
+				fn(paf);
 		}
 	}
 }
 
-void rs_reeval_schedule(struct rs_inst *inst)
+/* A neighbor without a role gets every path natively whatever the roles
+ * and the flag are: its table needs no walk.
+ */
+static void rs_walk_paf(struct peer_af *paf)
 {
-	rs_cache_rebuild(inst, NULL);
-	event_add_timer_msec(bm->master, rs_reeval, inst, RS_REEVAL_DELAY_MS,
-			     &inst->t_reeval);
+	if (PAF_SUBGRP(paf)->update_group->module_key[rs_key_slot])
+		bgp_announce_route(paf->peer, paf->afi, paf->safi, false);
+}
+
+/*
+ * Re-walk the table for every role neighbor (newly denied paths are
+ * withdrawn, newly allowed ones sent; no session reset). Debounced: the
+ * cache, the masks and the update-groups are already up to date.
+ */
+static void rs_walk(struct event *t)
+{
+	struct rs_inst *inst = EVENT_ARG(t);
+
+	inst->reevals++;
+	if (RS_DEBUG())
+		zlog_debug("route-server: re-evaluating VRF %s (walk %u)",
+			   rs_inst_vrf(inst->bgp), inst->reevals);
+	rs_each_paf(inst, rs_walk_paf);
+}
+
+/* A neighbor whose role changes leaves its update-group at once (the key
+ * hook sees the new role) and its table is walked; a neighbor leaving the
+ * role groups altogether needs that walk too.
+ */
+static void rs_regroup_paf(struct peer_af *paf)
+{
+	uint32_t old = PAF_SUBGRP(paf)->update_group->module_key[rs_key_slot];
+
+	update_group_adjust_peer(paf);
+	if (PAF_SUBGRP(paf) &&
+	    PAF_SUBGRP(paf)->update_group->module_key[rs_key_slot] != old)
+		bgp_announce_route(paf->peer, paf->afi, paf->safi, false);
+}
+
+static void rs_changed(struct rs_inst *inst)
+{
+	rs_cache_rebuild(inst);
+	rs_each_paf(inst, rs_regroup_paf);
+	event_add_timer_msec(bm->master, rs_walk, inst, RS_WALK_DELAY_MS,
+			     &inst->t_walk);
+}
+
+/* RS_ROLE_NONE removes the entry. */
+void rs_role_set(struct rs_inst *inst, const char *name, enum rs_role role)
+{
+	struct rs_role_cfg key, *c;
+
+	strlcpy(key.name, name, sizeof(key.name));
+	c = rs_roles_find(&inst->roles, &key);
+	if ((c ? c->role : RS_ROLE_NONE) == role)
+		return;
+	if (RS_DEBUG())
+		zlog_debug("route-server: VRF %s %s role %s -> %s",
+			   rs_inst_vrf(inst->bgp), name,
+			   c ? rs_role_cli(c->role) : "none",
+			   role ? rs_role_cli(role) : "none");
+	if (c && role == RS_ROLE_NONE) {
+		rs_roles_del(&inst->roles, c);
+		XFREE(MTYPE_RS_ROLE, c);
+	} else if (c) {
+		c->role = role;
+	} else {
+		c = XCALLOC(MTYPE_RS_ROLE, sizeof(*c));
+		strlcpy(c->name, name, sizeof(c->name));
+		c->role = role;
+		rs_roles_add(&inst->roles, c);
+	}
+	rs_changed(inst);
+}
+
+void rs_roles_clear(struct rs_inst *inst)
+{
+	struct rs_role_cfg *c;
+
+	if (!rs_roles_count(&inst->roles))
+		return;
+	while ((c = rs_roles_pop(&inst->roles)))
+		XFREE(MTYPE_RS_ROLE, c);
+	rs_changed(inst);
 }
 
 void rs_b2b_set(struct rs_inst *inst, bool on)
 {
 	if (inst->b2b == on)
 		return;
+	if (RS_DEBUG())
+		zlog_debug("route-server: VRF %s branch-to-branch %s",
+			   rs_inst_vrf(inst->bgp), on ? "on" : "off");
 	inst->b2b = on;
 	rs_withhold_update(inst);
-	rs_reeval_schedule(inst);
+	event_add_timer_msec(bm->master, rs_walk, inst, RS_WALK_DELAY_MS,
+			     &inst->t_walk);
 }
 
-/* --- module setup -------------------------------------------------------- */
+/* --- lifetime ------------------------------------------------------------ */
 
-static int rs_config_write_inst(struct bgp *bgp, struct vty *vty)
+static void rs_inst_free(struct rs_inst *inst)
 {
-	rs_nb_config_write_inst(vty, bgp);
+	struct rs_role_cfg *c;
+	struct rs_tomb *t;
+
+	event_cancel(&inst->t_walk);
+	event_cancel(&inst->t_tombs);
+	while ((c = rs_roles_pop(&inst->roles)))
+		XFREE(MTYPE_RS_ROLE, c);
+	while ((t = rs_tombs_first(&inst->tombs)))
+		rs_tomb_free(inst, t);
+	rs_roles_fini(&inst->roles);
+	rs_tombs_fini(&inst->tombs);
+	XFREE(MTYPE_RS_CACHE, inst->cache);
+	rs_insts[inst->slot] = NULL;
+	XFREE(MTYPE_RS_INST, inst);
+}
+
+/* An instance with no configuration left (the northbound destroyed it, or
+ * its PREPARE was aborted) is freed once no deleted neighbor needs it.
+ */
+void rs_inst_put(struct rs_inst *inst)
+{
+	if (!inst->b2b && !rs_roles_count(&inst->roles) &&
+	    !rs_tombs_count(&inst->tombs))
+		rs_inst_free(inst);
+}
+
+/* BGP instance deletion: its peers are gone, their sessions closed. */
+static int rs_inst_delete(struct bgp *bgp)
+{
+	struct rs_inst *inst = rs_inst_find(bgp);
+
+	if (inst)
+		rs_inst_free(inst);
 	return 0;
 }
 
-static int rs_config_write_peer(struct vty *vty, struct bgp *bgp,
-				struct peer *peer)
+void rs_core_init(void)
 {
-	rs_nb_config_write_peer(vty, bgp, peer);
-	return 0;
+	rs_key_slot = bgp_updgrp_module_key_register();
+	if (rs_key_slot < 0) {
+		flog_err(EC_LIB_DEVELOPMENT,
+			 "route-server: no update-group key slot left, the module stays inactive");
+		return;
+	}
+	debug_install(&rs_debug);
+	hook_register(bgp_updgrp_module_key, rs_updgrp_key);
+	hook_register(bgp_announce_path_check, rs_announce_check);
+	hook_register_prio(peer_status_changed, HOOK_DEFAULT_PRIORITY - 100,
+			   rs_peer_status_changed);
+	hook_register(bgp_inst_delete, rs_inst_delete);
 }
 
-static int rs_late_init(struct event_loop *tm)
-{
-	rs_vty_init();
-	return 0;
-}
-
-static int rs_fini(void)
+/* Before bgpd tears its instances down (frr_early_fini, as bgp_bmp.c). */
+void rs_core_fini(void)
 {
 	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++)
 		if (rs_insts[i])
 			rs_inst_free(rs_insts[i]);
-	return 0;
 }
-
-static int bgp_rs_module_init(void)
-{
-	hook_register(bgp_updgrp_module_key, rs_updgrp_key);
-	hook_register(bgp_announce_path_check, rs_announce_check);
-	hook_register(bgp_peer_config_write, rs_config_write_peer);
-	hook_register(bgp_inst_config_write, rs_config_write_inst);
-	hook_register(bgp_peer_delete, rs_peer_delete);
-	hook_register(bgp_inst_delete, rs_inst_delete);
-	hook_register(frr_late_init, rs_late_init);
-	hook_register(frr_fini, rs_fini);
-	return 0;
-}
-
-static const struct frr_yang_module_info *const rs_yang_modules[] = {
-	&frr_bgp_route_server_info,
-};
-
-FRR_MODULE_SETUP(.name = "bgpd_route_server", .version = FRR_VERSION,
-		 .description = "bgpd route-server roles (Azure Route Server model)",
-		 .init = bgp_rs_module_init,
-		 .yang_modules = rs_yang_modules,
-		 .n_yang_modules = array_size(rs_yang_modules));

@@ -2,7 +2,11 @@
 /*
  * Route-server module: northbound callbacks of frr-bgp-route-server.yang.
  * The YANG running configuration is the source of truth; APPLY copies it
- * into the module's per-instance state (bgp_rs.c).
+ * into the module's per-instance state (bgp_rs.c). When bgpd deletes a
+ * neighbor, peer-group or instance, its route-server configuration is
+ * removed from the running (and shared candidate) tree and from the state
+ * at the same moment: that follows from the deletion, like the neighbor's
+ * own lines, and is no commit that could fail.
  */
 #include <zebra.h>
 
@@ -11,17 +15,20 @@
 #include "lib/vty.h"
 
 #include "bgpd/bgpd.h"
+#include "bgpd/bgp_fsm.h"
 
 #include "bgp_rs.h"
+#include "bgp_rs_glue.h"
 
 #define RS_XPATH_INST "/frr-bgp-route-server:route-server/instance[vrf='%s']"
 
+/* The instance's state, created by the instance's PREPARE. */
 static struct rs_inst *rs_nb_inst(const struct lyd_node *dnode)
 {
 	const struct lyd_node *idn = yang_dnode_get_parent(dnode, "instance");
 	struct bgp *bgp = rs_bgp_by_vrf(yang_dnode_get_string(idn, "./vrf"));
 
-	return bgp ? rs_inst_get(bgp) : NULL;
+	return bgp ? rs_inst_find(bgp) : NULL;
 }
 
 /* Names a neighbor or peer-group of the instance may be configured by. */
@@ -53,16 +60,28 @@ static int rs_nb_instance_create(struct nb_cb_create_args *args)
 		}
 		break;
 	case NB_EV_PREPARE:
+		/* The one resource: an instance slot (the key carries it). */
+		args->resource->ptr = rs_inst_get(bgp);
+		if (!args->resource->ptr) {
+			snprintfrr(args->errmsg, args->errmsg_len,
+				   "too many BGP instances with route-server configuration (at most %u)",
+				   RS_MAX_INSTANCES);
+			return NB_ERR_RESOURCE;
+		}
+		break;
 	case NB_EV_ABORT:
+		if (args->resource->ptr)
+			rs_inst_put(args->resource->ptr);
 		break;
 	case NB_EV_APPLY:
-		if (!rs_inst_get(bgp))
-			return NB_ERR_RESOURCE;
 		break;
 	}
 	return NB_OK;
 }
 
+/* The whole subtree goes: its roles and flag too (children get no
+ * destroy callback of their own).
+ */
 static int rs_nb_instance_destroy(struct nb_cb_destroy_args *args)
 {
 	struct bgp *bgp;
@@ -72,8 +91,11 @@ static int rs_nb_instance_destroy(struct nb_cb_destroy_args *args)
 		return NB_OK;
 	bgp = rs_bgp_by_vrf(yang_dnode_get_string(args->dnode, "./vrf"));
 	inst = bgp ? rs_inst_find(bgp) : NULL;
-	if (inst)
-		rs_b2b_set(inst, false);
+	if (!inst)
+		return NB_OK;
+	rs_roles_clear(inst);
+	rs_b2b_set(inst, false);
+	rs_inst_put(inst);
 	return NB_OK;
 }
 
@@ -130,9 +152,8 @@ static int rs_nb_neighbor_destroy(struct nb_cb_destroy_args *args)
 	inst = rs_nb_inst(args->dnode);
 	if (!inst)
 		return NB_OK;
-	rs_role_cfg_set(inst, yang_dnode_get_string(args->dnode, "./name"),
-			RS_ROLE_NONE);
-	rs_reeval_schedule(inst);
+	rs_role_set(inst, yang_dnode_get_string(args->dnode, "./name"),
+		    RS_ROLE_NONE);
 	return NB_OK;
 }
 
@@ -158,9 +179,8 @@ static int rs_nb_role_modify(struct nb_cb_modify_args *args)
 	if (!inst)
 		return NB_OK;
 	ndn = yang_dnode_get_parent(args->dnode, "neighbor");
-	rs_role_cfg_set(inst, yang_dnode_get_string(ndn, "./name"),
-			rs_role_parse(yang_dnode_get_string(args->dnode, NULL)));
-	rs_reeval_schedule(inst);
+	rs_role_set(inst, yang_dnode_get_string(ndn, "./name"),
+		    rs_role_parse(yang_dnode_get_string(args->dnode, NULL)));
 	return NB_OK;
 }
 
@@ -249,51 +269,68 @@ const struct frr_yang_module_info frr_bgp_route_server_info = {
 };
 /* clang-format on */
 
-/* --- glue used by bgp_rs.c ---------------------------------------------- */
+/* --- bgpd objects deleted, config write ---------------------------------- */
 
-/* Remove a subtree from the running configuration, as a transaction of
- * its own (bgpd's neighbor commands are not northbound-driven).
+/* Remove a subtree from running and from the shared candidate (which
+ * classic-mode CLI commits are made from): the object it configured is
+ * gone, so nothing may re-create it.
  */
-static void rs_nb_running_remove(const char *xpath)
+static void rs_nb_forget(const char *xpath)
 {
-	struct nb_context context = { .client = NB_CLIENT_NONE };
-	struct nb_config *candidate;
-	struct lyd_node *dnode;
-	char errmsg[BUFSIZ] = {};
-	int ret;
+	struct nb_config *configs[] = { running_config,
+					vty_shared_candidate_config };
 
-	if (!yang_dnode_exists(running_config->dnode, xpath))
-		return;
-	candidate = nb_config_dup(running_config);
-	dnode = yang_dnode_get(candidate->dnode, xpath);
-	lyd_free_tree(dnode);
-	ret = nb_candidate_commit(context, candidate, false, NULL, NULL, errmsg,
-				  sizeof(errmsg));
-	if (ret != NB_OK && ret != NB_ERR_NO_CHANGES)
-		zlog_warn("route-server: failed to remove %s: %s", xpath,
-			  errmsg);
-	nb_config_free(candidate);
+	for (unsigned int i = 0; i < array_size(configs); i++) {
+		struct lyd_node *dnode;
+
+		if (!configs[i] || !configs[i]->dnode ||
+		    !yang_dnode_exists(configs[i]->dnode, xpath))
+			continue;
+		dnode = yang_dnode_get(configs[i]->dnode, xpath);
+		lyd_free_tree(dnode);
+	}
 }
 
-void rs_nb_peer_deleted(struct rs_inst *inst, const char *name)
+/* Deleting a neighbor or peer-group deletes its role; a re-created one
+ * has none. Runs after the core has kept the deleted neighbor's source
+ * role for its remaining paths (hook priorities).
+ */
+static int rs_nb_peer_status_changed(struct peer *peer)
 {
 	char xpath[XPATH_MAXLEN];
+	struct rs_inst *inst;
+	const char *name;
 
+	/* A peer-group's conf peer has no CONFIG_NODE flag; its host is the
+	 * group's name. Dynamic neighbors have no role of their own.
+	 */
+	if (peer->connection->status != Deleted ||
+	    !(CHECK_FLAG(peer->flags, PEER_FLAG_CONFIG_NODE) ||
+	      CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP)) ||
+	    peer_dynamic_neighbor(peer))
+		return 0;
+	inst = rs_inst_find(peer->bgp);
+	name = rs_peer_name(peer);
+	if (!inst || !rs_role_cfg_get(inst, name))
+		return 0;
 	snprintfrr(xpath, sizeof(xpath), RS_XPATH_INST "/neighbor[name='%s']",
-		   rs_inst_vrf(inst->bgp), name);
-	rs_nb_running_remove(xpath);
+		   rs_inst_vrf(peer->bgp), name);
+	rs_nb_forget(xpath);
+	rs_role_set(inst, name, RS_ROLE_NONE);
+	return 0;
 }
 
-void rs_nb_inst_deleted(const struct bgp *bgp)
+static int rs_nb_inst_delete(struct bgp *bgp)
 {
 	char xpath[XPATH_MAXLEN];
 
 	snprintfrr(xpath, sizeof(xpath), RS_XPATH_INST, rs_inst_vrf(bgp));
-	rs_nb_running_remove(xpath);
+	rs_nb_forget(xpath);
+	return 0;
 }
 
-void rs_nb_config_write_peer(struct vty *vty, struct bgp *bgp,
-			     struct peer *peer)
+static int rs_nb_config_write_peer(struct bgp *bgp, struct vty *vty,
+				   struct peer *peer)
 {
 	const struct lyd_node *dnode;
 
@@ -302,9 +339,10 @@ void rs_nb_config_write_peer(struct vty *vty, struct bgp *bgp,
 				rs_inst_vrf(bgp), rs_peer_name(peer));
 	if (dnode)
 		nb_cli_show_dnode_cmds(vty, dnode, false);
+	return 0;
 }
 
-void rs_nb_config_write_inst(struct vty *vty, struct bgp *bgp)
+static int rs_nb_config_write_inst(struct bgp *bgp, struct vty *vty)
 {
 	const struct lyd_node *dnode;
 
@@ -313,4 +351,13 @@ void rs_nb_config_write_inst(struct vty *vty, struct bgp *bgp)
 				rs_inst_vrf(bgp));
 	if (dnode)
 		nb_cli_show_dnode_cmds(vty, dnode, false);
+	return 0;
+}
+
+void rs_nb_init(void)
+{
+	hook_register(peer_status_changed, rs_nb_peer_status_changed);
+	hook_register(bgp_inst_delete, rs_nb_inst_delete);
+	hook_register(bgp_peer_config_write, rs_nb_config_write_peer);
+	hook_register(bgp_inst_config_write, rs_nb_config_write_inst);
 }

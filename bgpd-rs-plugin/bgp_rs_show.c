@@ -17,61 +17,12 @@
 #include "bgpd/bgp_vty.h"
 
 #include "bgp_rs.h"
+#include "bgp_rs_glue.h"
 
 #include "bgpd/bgp_rs_show_clippy.c"
 
 #define RS_SHOW_HELP SHOW_STR BGP_STR "Specify the VRF\nThe VRF name\n" \
 	"Route server (Azure Route Server model)\n"
-
-/*
- * Calls cb for each path the policy keeps from dst: the best path of each
- * prefix, or every valid path when dst receives add-path. Paths learned
- * from dst itself are not counted (BGP never sends them back anyway).
- */
-unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
-			      rs_withheld_cb cb, void *ctx)
-{
-	enum rs_role role = rs_peer_role(inst, dst, NULL);
-	unsigned int n = 0;
-	afi_t afi;
-
-	if (!role)
-		return 0;
-	for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
-		struct bgp_table *table = inst->bgp->rib[afi][SAFI_UNICAST];
-		struct bgp_dest *dest;
-		bool addpath;
-
-		if (!table || !dst->afc[afi][SAFI_UNICAST])
-			continue;
-		addpath = bgp_addpath_encode_tx(dst, afi, SAFI_UNICAST);
-		for (dest = bgp_table_top(table); dest;
-		     dest = bgp_route_next(dest)) {
-			struct bgp_path_info *pi;
-
-			for (pi = bgp_dest_get_bgp_path_info(dest); pi;
-			     pi = pi->next) {
-				enum rs_source src;
-				enum rs_verdict v;
-
-				if (addpath ? !CHECK_FLAG(pi->flags, BGP_PATH_VALID)
-					    : !CHECK_FLAG(pi->flags, BGP_PATH_SELECTED))
-					continue;
-				if (pi->peer == dst)
-					continue;
-				src = rs_path_source(inst, pi->peer);
-				v = rs_policy_decide(src, role, inst->b2b);
-				if (v != RS_WITHHELD_B2B && v != RS_WITHHELD_NEVER)
-					continue;
-				n++;
-				if (cb)
-					cb(ctx, afi, bgp_dest_get_prefix(dest),
-					   pi->peer, src, v);
-			}
-		}
-	}
-	return n;
-}
 
 static struct bgp *rs_show_bgp(struct vty *vty, const char *vrf, bool uj)
 {
@@ -105,76 +56,62 @@ static void rs_warn_text(void *arg, const char *text)
 	vty_out(ctx->vty, "  %s\n", text);
 }
 
-void rs_peer_counts(const struct rs_inst *inst, struct peer *peer,
-		    uint32_t *rcvd, uint32_t *sent, uint32_t *withheld)
-{
-	afi_t afi;
-
-	*rcvd = *sent = 0;
-	for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
-		struct peer_af *paf = peer_af_find(peer, afi, SAFI_UNICAST);
-
-		*rcvd += peer->pcount[afi][SAFI_UNICAST];
-		if (paf && PAF_SUBGRP(paf))
-			*sent += PAF_SUBGRP(paf)->scount;
-	}
-	*withheld = rs_walk_withheld(inst, peer, NULL, NULL);
-}
-
 static const char *rs_peer_state(const struct peer *peer)
 {
 	return lookup_msg(bgp_status_msg, peer->connection->status, NULL);
 }
 
+/* One table walk per instance (rs_stats_collect), whatever the number of
+ * role neighbors.
+ */
 static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 			 json_object *json)
 {
 	struct bgp *bgp = inst->bgp;
 	json_object *jneigh = NULL, *jgroups = NULL, *jwarn = NULL;
+	struct rs_peer_stats *st;
+	unsigned int n = rs_stats_collect(inst, &st);
 	struct listnode *node;
-	struct peer *peer;
 	struct peer_group *group;
 	bool header = false;
 
 	if (json) {
 		json_object_string_add(json, "vrfName", rs_inst_vrf(bgp));
-		json_object_int_add(json, "localAs", bgp->as);
+		asn_asn2json(json, "localAs", bgp->as, bgp->asnotation);
 		json_object_boolean_add(json, "branchToBranch", inst->b2b);
 		json_object_int_add(json, "reevaluations", inst->reevals);
+		json_object_int_add(json, "deletedNeighborsClearing",
+				    rs_tomb_count(inst));
 		jneigh = json_object_new_object();
 		jgroups = json_object_new_object();
 		jwarn = json_object_new_array();
 	} else {
 		vty_out(vty,
-			"BGP route server, VRF %s, local AS %u\nBranch-to-branch: %s\n",
-			rs_inst_vrf(bgp), bgp->as, inst->b2b ? "on" : "off");
+			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\n",
+			rs_inst_vrf(bgp), bgp->as_pretty,
+			inst->b2b ? "on" : "off");
 	}
 
-	for (ALL_LIST_ELEMENTS_RO(bgp->peer, node, peer)) {
-		const char *from;
-		enum rs_role role = rs_peer_role(inst, peer, &from);
-		uint32_t rcvd, sent, withheld;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rs_peer_stats *s = &st[i];
 
-		if (!role)
-			continue;
-		rs_peer_counts(inst, peer, &rcvd, &sent, &withheld);
 		if (json) {
 			json_object *j = json_object_new_object();
 
-			json_object_string_add(j, "role", rs_role_yang(role));
-			if (from)
+			json_object_string_add(j, "role", rs_role_yang(s->role));
+			if (s->from)
 				json_object_string_add(j, "roleInheritedFrom",
-						       from);
-			if (peer_dynamic_neighbor(peer))
+						       s->from);
+			if (peer_dynamic_neighbor(s->peer))
 				json_object_boolean_true_add(j, "dynamic");
 			json_object_string_add(j, "bgpState",
-					       rs_peer_state(peer));
+					       rs_peer_state(s->peer));
 			json_object_boolean_add(j, "ibgp",
-						peer->sort == BGP_PEER_IBGP);
-			json_object_int_add(j, "prefixesReceived", rcvd);
-			json_object_int_add(j, "prefixesAdvertised", sent);
-			json_object_int_add(j, "prefixesWithheld", withheld);
-			json_object_object_add(jneigh, peer->host, j);
+						s->peer->sort == BGP_PEER_IBGP);
+			json_object_int_add(j, "prefixesReceived", s->rcvd);
+			json_object_int_add(j, "prefixesAdvertised", s->sent);
+			json_object_int_add(j, "prefixesWithheld", s->withheld);
+			json_object_object_add(jneigh, s->peer->host, j);
 			continue;
 		}
 		if (!header) {
@@ -182,11 +119,13 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 				"\nNeighbor                  Role                  State        PfxRcd  PfxSent Withheld\n");
 			header = true;
 		}
-		vty_out(vty, "%-25s %-21s %-12s %7u %8u %8u%s%s\n", peer->host,
-			rs_role_cli(role), rs_peer_state(peer), rcvd, sent,
-			withheld, from ? "  via peer-group " : "",
-			from ? from : "");
+		vty_out(vty, "%-25s %-21s %-12s %7u %8u %8u%s%s\n",
+			s->peer->host, rs_role_cli(s->role),
+			rs_peer_state(s->peer), s->rcvd, s->sent, s->withheld,
+			s->from ? "  via peer-group " : "",
+			s->from ? s->from : "");
 	}
+	rs_stats_free(&st);
 	if (!json && !header)
 		vty_out(vty, "\nNo neighbor has a route-server role.\n");
 
@@ -226,26 +165,50 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 	}
 }
 
-DEFPY(show_bgp_rs, show_bgp_rs_cmd,
-      "show bgp [vrf NAME$vrf_name] route-server [json$uj]",
-      RS_SHOW_HELP JSON_STR)
+/* An instance without route-server config shows as such. */
+static void rs_show_bgp_inst(struct vty *vty, struct bgp *bgp,
+			     json_object *json)
 {
-	struct bgp *bgp = rs_show_bgp(vty, vrf_name, !!uj);
-	struct rs_inst inst_none = {};
-	const struct rs_inst *inst;
-	json_object *json = uj ? json_object_new_object() : NULL;
+	struct rs_inst inst_none = { .bgp = bgp };
+	const struct rs_inst *inst = rs_inst_find(bgp);
 
-	if (!bgp) {
-		json_object_free(json);
-		return CMD_WARNING;
-	}
-	/* An instance without route-server config shows as such. */
-	inst = rs_inst_find(bgp);
-	if (!inst) {
-		inst_none.bgp = bgp;
+	if (!inst)
 		inst = &inst_none;
-	}
 	rs_show_inst(vty, inst, json);
+}
+
+DEFPY(show_bgp_rs, show_bgp_rs_cmd,
+      "show bgp [vrf <NAME$vrf_name|all$vrf_all>] route-server [json$uj]",
+      SHOW_STR BGP_STR "Specify the VRF\nThe VRF name\nAll VRFs\n"
+      "Route server (Azure Route Server model)\n" JSON_STR)
+{
+	json_object *json = uj ? json_object_new_object() : NULL;
+	struct listnode *node;
+	struct bgp *bgp;
+	bool first = true;
+
+	if (!vrf_all) {
+		bgp = rs_show_bgp(vty, vrf_name, !!uj);
+		if (!bgp) {
+			json_object_free(json);
+			return CMD_WARNING;
+		}
+		rs_show_bgp_inst(vty, bgp, json);
+		if (json)
+			vty_json(vty, json);
+		return CMD_SUCCESS;
+	}
+	/* JSON keyed by VRF name, as bgpd's own "vrf all" commands. */
+	for (ALL_LIST_ELEMENTS_RO(bm->bgp, node, bgp)) {
+		json_object *j = json ? json_object_new_object() : NULL;
+
+		if (!json && !first)
+			vty_out(vty, "\n");
+		first = false;
+		rs_show_bgp_inst(vty, bgp, j);
+		if (json)
+			json_object_object_add(json, rs_inst_vrf(bgp), j);
+	}
 	if (json)
 		vty_json(vty, json);
 	return CMD_SUCCESS;

@@ -6,91 +6,34 @@
 #include <zebra.h>
 
 #include "lib/command.h"
+#include "lib/debug.h"
 #include "lib/northbound_cli.h"
 
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_vty.h"
 
 #include "bgp_rs.h"
+#include "bgp_rs_glue.h"
 
 #include "bgpd/bgp_rs_vty_clippy.c"
 
 #define RS_STR "Route server (Azure Route Server model)\n"
 #define RS_XPATH_INST "/frr-bgp-route-server:route-server/instance[vrf='%s']"
 
-static void rs_count_roles(const struct rs_inst *inst, unsigned int n[RS_ROLE_MAX])
-{
-	struct listnode *node;
-	struct peer *peer;
-
-	memset(n, 0, sizeof(unsigned int) * RS_ROLE_MAX);
-	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer))
-		n[rs_peer_role(inst, peer, NULL)]++;
-}
-
-/*
- * Misconfigurations the route server accepts (a config file must load line
- * by line) but reports: in show, JSON, YANG state and when configured.
- */
-void rs_warnings(const struct rs_inst *inst,
-		 void (*emit)(void *ctx, const char *text), void *ctx)
-{
-	unsigned int n[RS_ROLE_MAX];
-	struct listnode *node;
-	struct peer *peer;
-	char buf[256];
-
-	rs_count_roles(inst, n);
-	if (rs_active_active_violated(inst->b2b, n[RS_ROLE_EXPRESSROUTE],
-				      n[RS_ROLE_VPN])) {
-		snprintf(buf, sizeof(buf),
-			 "branch-to-branch with an ExpressRoute gateway needs an active-active VPN gateway (2 gateway vpn neighbors), %u configured",
-			 n[RS_ROLE_VPN]);
-		emit(ctx, buf);
-	}
-	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer)) {
-		enum rs_role role = rs_peer_role(inst, peer, NULL);
-		afi_t afi;
-
-		if (!role || peer->sort != BGP_PEER_IBGP)
-			continue;
-		for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
-			if (!peer->afc[afi][SAFI_UNICAST] ||
-			    CHECK_FLAG(peer->af_flags[afi][SAFI_UNICAST],
-				       PEER_FLAG_REFLECTOR_CLIENT))
-				continue;
-			snprintf(buf, sizeof(buf),
-				 "neighbor %s (%s) is iBGP but not a route-reflector-client in %s unicast: it receives no iBGP-learned routes",
-				 peer->host, rs_role_cli(role),
-				 afi == AFI_IP ? "ipv4" : "ipv6");
-			emit(ctx, buf);
-		}
-	}
-}
-
-static void rs_warn_vty(void *ctx, const char *text)
-{
-	vty_out((struct vty *)ctx, "%% Warning: %s\n", text);
-}
-
 /* Only the active-active rule is reported while configuring: the
  * route-reflector-client warning would fire on every config load before
  * the address-family block is read.
  */
-static void rs_warn_active_active(void *ctx, const char *text)
-{
-	if (strstr(text, "active-active"))
-		rs_warn_vty(ctx, text);
-}
-
 static int rs_apply(struct vty *vty, struct bgp *bgp)
 {
 	struct rs_inst *inst;
 	int ret = nb_cli_apply_changes(vty, NULL);
+	char buf[256];
 
 	inst = rs_inst_find(bgp);
-	if (ret == CMD_SUCCESS && inst)
-		rs_warnings(inst, rs_warn_active_active, vty);
+	if (ret == CMD_SUCCESS && inst &&
+	    rs_active_active_warning(inst, buf, sizeof(buf)))
+		vty_out(vty, "%% Warning: %s\n", buf);
 	return ret;
 }
 
@@ -192,10 +135,19 @@ DEFPY_YANG(no_rs_role, no_rs_role_cmd,
 	return rs_role_change(vty, neighbor, RS_ROLE_NONE);
 }
 
+DEFPY(debug_bgp_rs, debug_bgp_rs_cmd, "[no] debug bgp route-server",
+	   NO_STR DEBUG_STR BGP_STR
+	   "Route server: role changes, re-evaluations, deleted neighbors' paths\n")
+{
+	DEBUG_MODE_SET(&rs_debug, DEBUG_NODE2MODE(vty->node), !no);
+	return CMD_SUCCESS;
+}
+
 void rs_vty_init(void)
 {
 	install_element(BGP_NODE, &rs_b2b_cmd);
 	install_element(BGP_NODE, &rs_role_cmd);
 	install_element(BGP_NODE, &no_rs_role_cmd);
-	rs_show_init();
+	install_element(ENABLE_NODE, &debug_bgp_rs_cmd);
+	install_element(CONFIG_NODE, &debug_bgp_rs_cmd);
 }
