@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Route-server module for bgpd: neighbor roles and branch-to-branch, in
- * the manner of Azure Route Server. This file holds the per-instance
- * state and the bgpd hook handlers; the decision itself is in rs_policy.h.
- * It calls no other file of the module.
+ * the manner of Azure Route Server. This file holds the bgpd hook
+ * handlers, the source-role cache they read, deleted neighbors' roles and
+ * run-time changes; the state is in bgp_rs_inst.c and the decision in
+ * rs_policy.h. It calls no glue file of the module.
  */
 #include <zebra.h>
 
@@ -18,9 +19,6 @@
 
 #include "bgp_rs.h"
 
-DEFINE_MGROUP(BGP_RS, "bgpd route-server");
-DEFINE_MTYPE_STATIC(BGP_RS, RS_INST, "Route-server instance");
-DEFINE_MTYPE_STATIC(BGP_RS, RS_ROLE, "Route-server role");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_TOMB, "Route-server deleted neighbor");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_CACHE, "Route-server peer role cache");
 
@@ -31,140 +29,13 @@ struct debug rs_debug = {
 	.desc = "BGP route server",
 };
 
-static int rs_role_cmp(const struct rs_role_cfg *a, const struct rs_role_cfg *b)
-{
-	return strcmp(a->name, b->name);
-}
-DECLARE_RBTREE_UNIQ(rs_roles, struct rs_role_cfg, item, rs_role_cmp);
-DECLARE_DLIST(rs_tombs, struct rs_tomb, item);
-
 /* Delay that merges a burst of role/flag changes into one table walk. */
 #define RS_WALK_DELAY_MS 100
 /* How often deleted neighbors are checked for remaining paths. */
 #define RS_TOMB_POLL_MS 500
 
-/* Slot 0 is never used so that update-group key 0 means "no role". The
- * key carries the slot, so the per-path hook finds its instance without
- * a lookup.
- */
-static struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
 /* Our slot in update_group->module_key (bgp_updgrp_module_key_register). */
 static int rs_key_slot = -1;
-
-struct rs_inst *rs_inst_find(const struct bgp *bgp)
-{
-	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++)
-		if (rs_insts[i] && rs_insts[i]->bgp == bgp)
-			return rs_insts[i];
-	return NULL;
-}
-
-/* The per-path hook reads the matrix through these masks. */
-static void rs_withhold_update(struct rs_inst *inst)
-{
-	for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
-		inst->withhold[src] = rs_policy_withhold_mask(src, inst->b2b);
-}
-
-/* NULL when all slots are taken (the northbound's PREPARE reports it). */
-struct rs_inst *rs_inst_get(struct bgp *bgp)
-{
-	struct rs_inst *inst = rs_inst_find(bgp);
-
-	if (inst)
-		return inst;
-	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++) {
-		if (rs_insts[i])
-			continue;
-		inst = XCALLOC(MTYPE_RS_INST, sizeof(*inst));
-		inst->bgp = bgp;
-		inst->slot = i;
-		rs_roles_init(&inst->roles);
-		rs_tombs_init(&inst->tombs);
-		rs_withhold_update(inst);
-		rs_insts[i] = inst;
-		return inst;
-	}
-	return NULL;
-}
-
-/* Iteration in slot order (NULL: first). */
-struct rs_inst *rs_inst_next(const struct rs_inst *prev)
-{
-	for (unsigned int i = prev ? prev->slot + 1 : 1; i <= RS_MAX_INSTANCES;
-	     i++)
-		if (rs_insts[i])
-			return rs_insts[i];
-	return NULL;
-}
-
-const char *rs_inst_vrf(const struct bgp *bgp)
-{
-	return bgp->name ? bgp->name : VRF_DEFAULT_NAME;
-}
-
-struct bgp *rs_bgp_by_vrf(const char *vrf)
-{
-	if (!strcmp(vrf, VRF_DEFAULT_NAME))
-		return bgp_get_default();
-	return bgp_lookup_by_name(vrf);
-}
-
-/* Name under which a neighbor's or peer-group's role is configured. */
-const char *rs_peer_name(const struct peer *peer)
-{
-	if (CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP) && peer->group)
-		return peer->group->name;
-	return peer->conf_if ? peer->conf_if : peer->host;
-}
-
-/* A configured or dynamic neighbor by address or interface name. */
-struct peer *rs_peer_lookup(struct bgp *bgp, const char *name)
-{
-	union sockunion su;
-
-	if (str2sockunion(name, &su) == 0)
-		return peer_lookup(bgp, &su);
-	return peer_lookup_by_conf_if(bgp, name);
-}
-
-enum rs_role rs_role_cfg_get(const struct rs_inst *inst, const char *name)
-{
-	struct rs_role_cfg key;
-	const struct rs_role_cfg *c;
-
-	strlcpy(key.name, name, sizeof(key.name));
-	c = rs_roles_const_find(&inst->roles, &key);
-	return c ? c->role : RS_ROLE_NONE;
-}
-
-/*
- * Effective role: the neighbor's own, else its peer-group's. *from (if
- * given) is set to the peer-group name when the role is inherited. Only
- * configured neighbors (and dynamic ones, which bgpd creates as such) have
- * a role: the transient peer of a colliding incoming connection shares a
- * configured neighbor's name but is not it.
- */
-enum rs_role rs_peer_role(const struct rs_inst *inst, const struct peer *peer,
-			  const char **from)
-{
-	enum rs_role role = RS_ROLE_NONE;
-
-	if (from)
-		*from = NULL;
-	if (!CHECK_FLAG(peer->flags, PEER_FLAG_CONFIG_NODE) ||
-	    CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP) ||
-	    peer->connection->status == Deleted)
-		return RS_ROLE_NONE;
-	if (!peer_dynamic_neighbor((struct peer *)peer))
-		role = rs_role_cfg_get(inst, rs_peer_name(peer));
-	if (role == RS_ROLE_NONE && peer->group) {
-		role = rs_role_cfg_get(inst, peer->group->name);
-		if (role != RS_ROLE_NONE && from)
-			*from = peer->group->name;
-	}
-	return role;
-}
 
 /* --- source-role cache (read per path, rebuilt on changes) --------------- */
 
@@ -471,40 +342,22 @@ static void rs_changed(struct rs_inst *inst)
 /* RS_ROLE_NONE removes the entry. */
 void rs_role_set(struct rs_inst *inst, const char *name, enum rs_role role)
 {
-	struct rs_role_cfg key, *c;
+	enum rs_role old = rs_role_cfg_get(inst, name);
 
-	strlcpy(key.name, name, sizeof(key.name));
-	c = rs_roles_find(&inst->roles, &key);
-	if ((c ? c->role : RS_ROLE_NONE) == role)
+	if (!rs_role_cfg_set(inst, name, role))
 		return;
 	if (RS_DEBUG())
 		zlog_debug("route-server: VRF %s %s role %s -> %s",
 			   rs_inst_vrf(inst->bgp), name,
-			   c ? rs_role_cli(c->role) : "none",
+			   old ? rs_role_cli(old) : "none",
 			   role ? rs_role_cli(role) : "none");
-	if (c && role == RS_ROLE_NONE) {
-		rs_roles_del(&inst->roles, c);
-		XFREE(MTYPE_RS_ROLE, c);
-	} else if (c) {
-		c->role = role;
-	} else {
-		c = XCALLOC(MTYPE_RS_ROLE, sizeof(*c));
-		strlcpy(c->name, name, sizeof(c->name));
-		c->role = role;
-		rs_roles_add(&inst->roles, c);
-	}
 	rs_changed(inst);
 }
 
 void rs_roles_clear(struct rs_inst *inst)
 {
-	struct rs_role_cfg *c;
-
-	if (!rs_roles_count(&inst->roles))
-		return;
-	while ((c = rs_roles_pop(&inst->roles)))
-		XFREE(MTYPE_RS_ROLE, c);
-	rs_changed(inst);
+	if (rs_roles_cfg_clear(inst))
+		rs_changed(inst);
 }
 
 void rs_b2b_set(struct rs_inst *inst, bool on)
@@ -524,20 +377,14 @@ void rs_b2b_set(struct rs_inst *inst, bool on)
 
 static void rs_inst_free(struct rs_inst *inst)
 {
-	struct rs_role_cfg *c;
 	struct rs_tomb *t;
 
 	event_cancel(&inst->t_walk);
 	event_cancel(&inst->t_tombs);
-	while ((c = rs_roles_pop(&inst->roles)))
-		XFREE(MTYPE_RS_ROLE, c);
 	while ((t = rs_tombs_first(&inst->tombs)))
 		rs_tomb_free(inst, t);
-	rs_roles_fini(&inst->roles);
-	rs_tombs_fini(&inst->tombs);
 	XFREE(MTYPE_RS_CACHE, inst->cache);
-	rs_insts[inst->slot] = NULL;
-	XFREE(MTYPE_RS_INST, inst);
+	rs_inst_release(inst);
 }
 
 /* An instance with no configuration left (the northbound destroyed it, or

@@ -75,25 +75,44 @@ struct rs_inst {
 
 #define RS_MAX_INSTANCES 255
 
-/* bgp_rs.c: state and hooks */
-extern void rs_core_init(void);
-extern void rs_core_fini(void);
+static inline int rs_role_cmp(const struct rs_role_cfg *a,
+			      const struct rs_role_cfg *b)
+{
+	return strcmp(a->name, b->name);
+}
+DECLARE_RBTREE_UNIQ(rs_roles, struct rs_role_cfg, item, rs_role_cmp);
+DECLARE_DLIST(rs_tombs, struct rs_tomb, item);
+
+/* bgp_rs_inst.c: state. Slot 0 is never used so that update-group key 0
+ * means "no role"; the key carries the slot, so the per-path hook finds
+ * its instance without a lookup.
+ */
+extern struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+extern void rs_withhold_update(struct rs_inst *inst);
+extern bool rs_role_cfg_set(struct rs_inst *inst, const char *name,
+			    enum rs_role role);
+extern bool rs_roles_cfg_clear(struct rs_inst *inst);
+extern void rs_inst_release(struct rs_inst *inst);
 extern struct rs_inst *rs_inst_find(const struct bgp *bgp);
 extern struct rs_inst *rs_inst_get(struct bgp *bgp);
-extern void rs_inst_put(struct rs_inst *inst);
 extern struct rs_inst *rs_inst_next(const struct rs_inst *prev);
 extern const char *rs_inst_vrf(const struct bgp *bgp);
 extern struct bgp *rs_bgp_by_vrf(const char *vrf);
 extern enum rs_role rs_role_cfg_get(const struct rs_inst *inst,
 				    const char *name);
-extern void rs_role_set(struct rs_inst *inst, const char *name,
-			enum rs_role role);
-extern void rs_roles_clear(struct rs_inst *inst);
-extern void rs_b2b_set(struct rs_inst *inst, bool on);
 extern const char *rs_peer_name(const struct peer *peer);
 extern struct peer *rs_peer_lookup(struct bgp *bgp, const char *name);
 extern enum rs_role rs_peer_role(const struct rs_inst *inst,
 				 const struct peer *peer, const char **from);
+
+/* bgp_rs.c: hooks, source-role cache, deleted neighbors, changes */
+extern void rs_core_init(void);
+extern void rs_core_fini(void);
+extern void rs_inst_put(struct rs_inst *inst);
+extern void rs_role_set(struct rs_inst *inst, const char *name,
+			enum rs_role role);
+extern void rs_roles_clear(struct rs_inst *inst);
+extern void rs_b2b_set(struct rs_inst *inst, bool on);
 extern enum rs_source rs_path_source(const struct rs_inst *inst,
 				     const struct peer *from);
 extern unsigned int rs_tomb_count(const struct rs_inst *inst);

@@ -216,10 +216,13 @@ DEFPY(show_bgp_rs, show_bgp_rs_cmd,
 
 struct rs_withheld_ctx {
 	struct vty *vty;
-	json_object *list;
-	bool header;
+	bool json;
+	unsigned int n;
 };
 
+/* JSON is streamed (as bgpd's own table dumps are): a million withheld
+ * prefixes would otherwise be a million json-c objects.
+ */
 static void rs_withheld_one(void *arg, afi_t afi, const struct prefix *p,
 			    const struct peer *from, enum rs_source src,
 			    enum rs_verdict verdict)
@@ -227,21 +230,17 @@ static void rs_withheld_one(void *arg, afi_t afi, const struct prefix *p,
 	struct rs_withheld_ctx *ctx = arg;
 	const char *from_str = src == RS_SRC_VNET ? "local" : from->host;
 
-	if (ctx->list) {
-		json_object *j = json_object_new_object();
-
-		json_object_string_addf(j, "prefix", "%pFX", p);
-		json_object_string_add(j, "afi", afi2str_lower(afi));
-		json_object_string_add(j, "sourceNeighbor", from_str);
-		json_object_string_add(j, "sourceRole", rs_source_name(src));
-		json_object_string_add(j, "reason", rs_verdict_reason(verdict));
-		json_object_array_add(ctx->list, j);
+	if (ctx->json) {
+		vty_out(ctx->vty,
+			"%s{\"prefix\":\"%pFX\",\"afi\":\"%s\",\"sourceNeighbor\":\"%s\",\"sourceRole\":\"%s\",\"reason\":\"%s\"}",
+			ctx->n ? ",\n" : "\n", p, afi2str_lower(afi), from_str,
+			rs_source_name(src), rs_verdict_reason(verdict));
+		ctx->n++;
 		return;
 	}
-	if (!ctx->header)
+	if (!ctx->n++)
 		vty_out(ctx->vty,
 			"\nPrefix                                      Source neighbor           Source role           Reason\n");
-	ctx->header = true;
 	vty_out(ctx->vty, "%-43pFX %-25s %-21s %s\n", p, from_str,
 		src == RS_SRC_VNET ? "vnet" : rs_role_cli((enum rs_role)src),
 		rs_verdict_reason(verdict));
@@ -254,12 +253,11 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
       NEIGHBOR_ADDR_STR2 JSON_STR)
 {
 	struct bgp *bgp = rs_show_bgp(vty, vrf_name, !!uj);
-	struct rs_withheld_ctx ctx = { .vty = vty };
+	struct rs_withheld_ctx ctx = { .vty = vty, .json = !!uj };
 	const struct rs_inst *inst;
 	struct peer *peer;
 	enum rs_role role;
 	const char *from;
-	json_object *json;
 	unsigned int n;
 
 	if (!bgp)
@@ -274,29 +272,22 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
 	}
 	inst = rs_inst_find(bgp);
 	role = inst ? rs_peer_role(inst, peer, &from) : RS_ROLE_NONE;
-	json = uj ? json_object_new_object() : NULL;
-	if (json) {
-		json_object_string_add(json, "vrfName", rs_inst_vrf(bgp));
-		json_object_string_add(json, "neighbor", peer->host);
-		json_object_string_add(json, "role", rs_role_yang(role));
-		json_object_boolean_add(json, "branchToBranch",
-					inst && inst->b2b);
-		ctx.list = json_object_new_array();
-	} else {
+	if (uj)
+		vty_out(vty,
+			"{\"vrfName\":\"%s\",\"neighbor\":\"%s\",\"role\":\"%s\",\"branchToBranch\":%s,\"withheld\":[",
+			rs_inst_vrf(bgp), peer->host, rs_role_yang(role),
+			inst && inst->b2b ? "true" : "false");
+	else
 		vty_out(vty, "Neighbor %s, role %s, branch-to-branch %s\n",
 			peer->host, rs_role_cli(role),
 			inst && inst->b2b ? "on" : "off");
-	}
 	n = inst ? rs_walk_withheld(inst, peer, rs_withheld_one, &ctx) : 0;
-	if (json) {
-		json_object_object_add(json, "withheld", ctx.list);
-		json_object_int_add(json, "totalWithheld", n);
-		vty_json(vty, json);
-	} else if (role == RS_ROLE_NONE) {
+	if (uj)
+		vty_out(vty, "%s],\"totalWithheld\":%u}\n", n ? "\n" : "", n);
+	else if (role == RS_ROLE_NONE)
 		vty_out(vty, "\nNo route-server role: nothing is withheld.\n");
-	} else {
+	else
 		vty_out(vty, "\nTotal withheld: %u\n", n);
-	}
 	return CMD_SUCCESS;
 }
 

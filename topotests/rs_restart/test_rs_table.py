@@ -186,6 +186,47 @@ def test_b2b_off_withdraws_all():
     logger.info("table: N=%d: %s", N, FIGURES)
 
 
+def timed_cmd(what, cmd):
+    """Runs a vtysh command on r1, returns (seconds, output)."""
+    t0 = time.time()
+    out = g("r1").vtysh_cmd(cmd)
+    return time.time() - t0, out
+
+
+# Control plane at scale: each of these is at most one table walk per
+# instance; target <= 2 s at 1,000,000 routes (sanitizer builds are slower
+# and only report).
+CONTROL_PLANE_TARGET = 2.0
+
+
+def test_control_plane_at_scale():
+    """With b2b off, nva is withheld all N injected prefixes: time the show
+    JSON, the withheld JSON and the YANG state on the full table."""
+    import json
+
+    figures = {}
+    secs, out = timed_cmd("show", "show bgp route-server json")
+    figures["show bgp route-server json"] = secs
+    assert json.loads(out)["neighbors"][NVA]["prefixesWithheld"] == N
+    secs, out = timed_cmd("withheld", "show bgp route-server withheld {} json".format(NVA))
+    figures["show bgp route-server withheld json"] = secs
+    assert json.loads(out)["totalWithheld"] == N
+    secs, out = timed_cmd(
+        "yang", "show yang operational-data /frr-bgp-route-server:route-server bgpd")
+    figures["YANG state"] = secs
+    state = json.loads(out)["frr-bgp-route-server:route-server"]["instance"][0]["state"]
+    nva = [n for n in state["neighbor"] if n["name"] == NVA][0]
+    assert nva["prefixes-withheld"] == N
+    logger.info("table: N=%d: control plane (s): %s", N, figures)
+    print("control plane at N={}: {}".format(
+        N, ", ".join("{} {:.2f} s".format(k, v) for k, v in figures.items())))
+    rs = g("r1")
+    sanitized = "libasan" in rs.cmd("ldd {}/bgpd".format(rs.net.daemondir))
+    if N >= 1000000 and not sanitized:
+        slow = {k: v for k, v in figures.items() if v > CONTROL_PLANE_TARGET}
+        assert not slow, "over {} s at N={}: {}".format(CONTROL_PLANE_TARGET, N, slow)
+
+
 def test_b2b_on_again():
     out = configure(g("r1"), "bgp route-server branch-to-branch")
     assert "%" not in out, out

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Route-server module core: per-instance state (instance slots, the
+ * configured roles, the flag's withhold masks) and a neighbor's effective
+ * role. No hooks and no events here; bgp_rs.c builds on it.
+ */
+#include <zebra.h>
+
+#include "bgpd/bgpd.h"
+#include "bgpd/bgp_fsm.h"
+
+#include "bgp_rs.h"
+
+DEFINE_MGROUP(BGP_RS, "bgpd route-server");
+DEFINE_MTYPE_STATIC(BGP_RS, RS_INST, "Route-server instance");
+DEFINE_MTYPE_STATIC(BGP_RS, RS_ROLE, "Route-server role");
+
+struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+
+struct rs_inst *rs_inst_find(const struct bgp *bgp)
+{
+	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++)
+		if (rs_insts[i] && rs_insts[i]->bgp == bgp)
+			return rs_insts[i];
+	return NULL;
+}
+
+/* The per-path hook reads the matrix through these masks. */
+void rs_withhold_update(struct rs_inst *inst)
+{
+	for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
+		inst->withhold[src] = rs_policy_withhold_mask(src, inst->b2b);
+}
+
+/* NULL when all slots are taken (the northbound's PREPARE reports it). */
+struct rs_inst *rs_inst_get(struct bgp *bgp)
+{
+	struct rs_inst *inst = rs_inst_find(bgp);
+
+	if (inst)
+		return inst;
+	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++) {
+		if (rs_insts[i])
+			continue;
+		inst = XCALLOC(MTYPE_RS_INST, sizeof(*inst));
+		inst->bgp = bgp;
+		inst->slot = i;
+		rs_roles_init(&inst->roles);
+		rs_tombs_init(&inst->tombs);
+		rs_withhold_update(inst);
+		rs_insts[i] = inst;
+		return inst;
+	}
+	return NULL;
+}
+
+/* Iteration in slot order (NULL: first). */
+struct rs_inst *rs_inst_next(const struct rs_inst *prev)
+{
+	for (unsigned int i = prev ? prev->slot + 1 : 1; i <= RS_MAX_INSTANCES;
+	     i++)
+		if (rs_insts[i])
+			return rs_insts[i];
+	return NULL;
+}
+
+const char *rs_inst_vrf(const struct bgp *bgp)
+{
+	return bgp->name ? bgp->name : VRF_DEFAULT_NAME;
+}
+
+struct bgp *rs_bgp_by_vrf(const char *vrf)
+{
+	if (!strcmp(vrf, VRF_DEFAULT_NAME))
+		return bgp_get_default();
+	return bgp_lookup_by_name(vrf);
+}
+
+/* Name under which a neighbor's or peer-group's role is configured. */
+const char *rs_peer_name(const struct peer *peer)
+{
+	if (CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP) && peer->group)
+		return peer->group->name;
+	return peer->conf_if ? peer->conf_if : peer->host;
+}
+
+/* A configured or dynamic neighbor by address or interface name. */
+struct peer *rs_peer_lookup(struct bgp *bgp, const char *name)
+{
+	union sockunion su;
+
+	if (str2sockunion(name, &su) == 0)
+		return peer_lookup(bgp, &su);
+	return peer_lookup_by_conf_if(bgp, name);
+}
+
+enum rs_role rs_role_cfg_get(const struct rs_inst *inst, const char *name)
+{
+	struct rs_role_cfg key;
+	const struct rs_role_cfg *c;
+
+	strlcpy(key.name, name, sizeof(key.name));
+	c = rs_roles_const_find(&inst->roles, &key);
+	return c ? c->role : RS_ROLE_NONE;
+}
+
+/*
+ * Effective role: the neighbor's own, else its peer-group's. *from (if
+ * given) is set to the peer-group name when the role is inherited. Only
+ * configured neighbors (and dynamic ones, which bgpd creates as such) have
+ * a role: the transient peer of a colliding incoming connection shares a
+ * configured neighbor's name but is not it.
+ */
+enum rs_role rs_peer_role(const struct rs_inst *inst, const struct peer *peer,
+			  const char **from)
+{
+	enum rs_role role = RS_ROLE_NONE;
+
+	if (from)
+		*from = NULL;
+	if (!CHECK_FLAG(peer->flags, PEER_FLAG_CONFIG_NODE) ||
+	    CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP) ||
+	    peer->connection->status == Deleted)
+		return RS_ROLE_NONE;
+	if (!peer_dynamic_neighbor((struct peer *)peer))
+		role = rs_role_cfg_get(inst, rs_peer_name(peer));
+	if (role == RS_ROLE_NONE && peer->group) {
+		role = rs_role_cfg_get(inst, peer->group->name);
+		if (role != RS_ROLE_NONE && from)
+			*from = peer->group->name;
+	}
+	return role;
+}
+
+/* Returns whether the configuration changed; RS_ROLE_NONE removes it. */
+bool rs_role_cfg_set(struct rs_inst *inst, const char *name, enum rs_role role)
+{
+	struct rs_role_cfg key, *c;
+
+	strlcpy(key.name, name, sizeof(key.name));
+	c = rs_roles_find(&inst->roles, &key);
+	if ((c ? c->role : RS_ROLE_NONE) == role)
+		return false;
+	if (c && role == RS_ROLE_NONE) {
+		rs_roles_del(&inst->roles, c);
+		XFREE(MTYPE_RS_ROLE, c);
+	} else if (c) {
+		c->role = role;
+	} else {
+		c = XCALLOC(MTYPE_RS_ROLE, sizeof(*c));
+		strlcpy(c->name, name, sizeof(c->name));
+		c->role = role;
+		rs_roles_add(&inst->roles, c);
+	}
+	return true;
+}
+
+bool rs_roles_cfg_clear(struct rs_inst *inst)
+{
+	struct rs_role_cfg *c;
+	bool any = false;
+
+	while ((c = rs_roles_pop(&inst->roles))) {
+		XFREE(MTYPE_RS_ROLE, c);
+		any = true;
+	}
+	return any;
+}
+
+/* The instance's own memory; bgp_rs.c has released what hangs off it. */
+void rs_inst_release(struct rs_inst *inst)
+{
+	rs_roles_cfg_clear(inst);
+	rs_roles_fini(&inst->roles);
+	rs_tombs_fini(&inst->tombs);
+	rs_insts[inst->slot] = NULL;
+	XFREE(MTYPE_RS_INST, inst);
+}
