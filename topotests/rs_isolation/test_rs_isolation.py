@@ -1,0 +1,680 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Isolation at every moment, at scale (design/semantics.md, "Isolation at
+every moment"): a path the policy withholds from a neighbor before and
+after a change is never sent to it while the change happens. Monitor peers
+record EVERY UPDATE they receive, not only their final tables, so a path
+sent for a moment and withdrawn again is caught.
+
+All on one LAN, eBGP everywhere (distinct ASNs, so without the module's
+policy every peer would receive every other peer's routes):
+
+  r1    192.168.1.1   FRR bgpd -M route_server, AS 65515, b2b off, bgp no-rib;
+                      originates the VNet prefix 10.100.0.0/16
+  gw1   192.168.1.2   BIRD 2, AS 65020, gateway expressroute: the injector
+                      (300,000 static /24s, or 20,000 in the smaller tests)
+  gw2   192.168.1.3   ExaBGP monitor, AS 65021, gateway expressroute
+  vpn1  192.168.1.4   ExaBGP monitor, AS 65040, gateway vpn
+  nva1  192.168.1.5   ExaBGP monitor, AS 65001, nva
+  nva2  192.168.1.6   ExaBGP, AS 65002, nva: announces 10.200.0.0/24
+  x1    192.168.1.7   ExaBGP, AS 65099, no role (toggled to nva and back to
+                      force table walks): announces 10.201.0.0/24; r1 sends
+                      it only 10/8 (prefix-list), it is no monitor
+  dyn   192.168.1.70  BIRD 2, AS 65030: a dynamic neighbor (bgp listen range
+                      192.168.1.64/27, peer-group DYN, role gateway
+                      expressroute inherited from DYN)
+
+With b2b off, ExpressRoute routes go to no monitor (ER->ER never, ER->VPN
+and ER->NVA only with b2b). The monitors are ExaBGP with an API process
+(monitor.py) that appends each message as a raw JSON line to a file; the
+test parses the files afterwards. Positive controls prove the monitors
+work: every monitor holds the VNet prefix and x1's (role-less, so native:
+a route from this LAN that the module does not touch reaches them all),
+nva1 holds nva2's (NVA->NVA), gw2 and vpn1 do not (NVA->gateway is b2b).
+
+Each test makes one change while gw1 (or dyn) holds its table in r1, and
+right after it forces table walks: x1's role toggled nva / none (the
+module re-walks the table for every established peer) and `clear bgp
+ipv4 unicast * soft out`, again and again while bgpd clears the paths.
+Then it waits until r1's table no longer holds the injector's prefixes,
+until every monitor has received every UPDATE r1 sent it (r1's
+updatesSent == the monitor's UPDATE count, out queue empty), and counts
+the injector's prefixes in what each monitor received during the test:
+zero is the only pass. No monitor session may reset meanwhile.
+
+  RS_ISOLATION_PREFIXES=N   size of the large tables (default 300000)
+  RS_ISOLATION_SMALL=N      size in the smaller tests (default 20000)
+"""
+
+import json
+import os
+import sys
+import time
+
+import pytest
+
+CWD = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(os.path.join(CWD, ".."))
+sys.path.append(os.path.join(CWD, "../.."))
+sys.path.append(os.path.join(CWD, "../rs_restart"))
+
+from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib import topotest  # noqa: E402
+from lib.topolog import logger  # noqa: E402
+from rslib import (  # noqa: E402
+    RS_MODULE,
+    configure,
+    established_counters,
+    have,
+    rs_json,
+    vtysh_json,
+    wait_for,
+)
+import rsbird  # noqa: E402
+
+pytestmark = [pytest.mark.bgpd]
+
+N_BIG = int(os.environ.get("RS_ISOLATION_PREFIXES", "300000"))
+N_SMALL = int(os.environ.get("RS_ISOLATION_SMALL", "20000"))
+
+RS_AS = 65515
+GW1, GW2, VPN1, NVA1, NVA2, X1, DYN = (
+    "192.168.1.2", "192.168.1.3", "192.168.1.4", "192.168.1.5",
+    "192.168.1.6", "192.168.1.7", "192.168.1.70")
+ADDR = {"gw1": GW1, "gw2": GW2, "vpn1": VPN1, "nva1": NVA1, "nva2": NVA2,
+        "x1": X1, "dyn": DYN}
+ASN = {"gw1": 65020, "gw2": 65021, "vpn1": 65040, "nva1": 65001,
+       "nva2": 65002, "x1": 65099, "dyn": 65030}
+VNET, NVA2_NET, X1_NET = "10.100.0.0/16", "10.200.0.0/24", "10.201.0.0/24"
+CONTROLS = {VNET, NVA2_NET, X1_NET}
+MONITOR_NAMES = ("gw2", "vpn1", "nva1")
+EXABGP = "/usr/sbin/exabgp"
+
+# forced walks: at least MIN_WALKS, and more until r1's table is clean
+WALK_GAP = 0.25  # s between walks (> the module's 100 ms debounce)
+MIN_WALKS, MAX_WALKS = 4, 80
+POLL = 0.2
+LOAD_POLLS = int(300 / POLL)  # up to 5 min to load a table
+DRAIN_POLLS = int(300 / POLL)  # up to 5 min for a monitor to drain a leak
+
+RS_CONF = """\
+hostname r1
+interface r1-eth0
+ ip address 192.168.1.1/24
+!
+bgp no-rib
+!
+ip prefix-list CTRL seq 5 permit 10.0.0.0/8 le 32
+!
+router bgp 65515
+ bgp router-id 192.168.1.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor DYN peer-group
+ neighbor DYN remote-as 65030
+ neighbor DYN route-server role gateway expressroute
+ bgp listen range 192.168.1.64/27 peer-group DYN
+ neighbor PGV peer-group
+ neighbor PGV route-server role gateway vpn
+{neighbors}\
+ address-family ipv4 unicast
+  network {vnet}
+  neighbor PGV activate
+  neighbor {x1} prefix-list CTRL out
+ exit-address-family
+!
+"""
+
+ROLES = {"gw1": "gateway expressroute", "gw2": "gateway expressroute",
+         "vpn1": "gateway vpn", "nva1": "nva", "nva2": "nva", "x1": None}
+
+
+def gw1_lines():
+    return ["neighbor {} remote-as {}".format(GW1, ASN["gw1"]),
+            "neighbor {} timers connect 2".format(GW1),
+            "neighbor {} route-server role {}".format(GW1, ROLES["gw1"])]
+
+
+def rs_conf():
+    lines = []
+    for name in ("gw1", "gw2", "vpn1", "nva1", "nva2", "x1"):
+        lines.append(" neighbor {} remote-as {}\n".format(ADDR[name], ASN[name]))
+        lines.append(" neighbor {} timers connect 2\n".format(ADDR[name]))
+        if ROLES[name]:
+            lines.append(" neighbor {} route-server role {}\n".format(ADDR[name], ROLES[name]))
+    return RS_CONF.format(neighbors="".join(lines), vnet=VNET, x1=X1)
+
+
+BIRD_CONF = """\
+router id {addr};
+log "{log}" {{ warning, error, fatal }};
+protocol device {{
+}}
+protocol static injected {{
+  ipv4;
+{routes}}}
+protocol bgp routeserver {{
+  local {addr} as {asn};
+  neighbor 192.168.1.1 as 65515;
+  connect delay time 1;
+  connect retry time 2;
+  error wait time 1, 5;
+  ipv4 {{
+    import none;
+    export where proto = "injected";
+  }};
+}}
+"""
+
+
+def space(base, n):
+    """n /24s from base.0.0.0: base.0.0.0/24, base.0.1.0/24, ..."""
+    return ["{}.{}.{}.0/24".format(base + (i >> 16), (i >> 8) & 255, i & 255) for i in range(n)]
+
+
+EXA_ENV = ("exabgp.daemon.user=root", "exabgp.daemon.drop=false", "exabgp.api.cli=false",
+           "exabgp.api.ack=false", "exabgp.log.level=WARNING")
+
+
+class Exa:
+    """An ExaBGP peer of r1; a monitor (monitor.py appends every message
+    to updates.jsonl) or a speaker announcing static routes."""
+
+    def __init__(self, name, routes=(), monitor=False):
+        self.name, self.addr, self.asn = name, ADDR[name], ASN[name]
+        self.routes, self.monitor = list(routes), monitor
+        self.router = None
+        self.pos, self.buf = 0, b""
+        self.rib, self.updates, self.eors, self.states = set(), 0, 0, []
+        self.window, self.window_withdrawn = set(), 0
+
+    def path(self, fname):
+        return os.path.join(self.router.gearlogdir, fname)
+
+    def config(self):
+        lines = []
+        if self.monitor:
+            lines += ["process monitor {",
+                      "  run /usr/bin/python3 {} {};".format(
+                          os.path.join(CWD, "monitor.py"), self.path("updates.jsonl")),
+                      "  encoder json;", "}"]
+        lines += ["neighbor 192.168.1.1 {",
+                  "  router-id {};".format(self.addr),
+                  "  local-address {};".format(self.addr),
+                  "  local-as {};".format(self.asn),
+                  "  peer-as {};".format(RS_AS),
+                  "  family { ipv4 unicast; }"]
+        if self.monitor:
+            lines.append("  api { processes [ monitor ]; neighbor-changes; receive { parsed; update; } }")
+        if self.routes:
+            lines.append("  static {")
+            lines += ["    route {} next-hop self;".format(r) for r in self.routes]
+            lines.append("  }")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def start(self, router):
+        self.router = router
+        conf = self.path("exabgp.conf")
+        with open(conf, "w") as f:
+            f.write(self.config())
+        # Listening too (tcp.bind), so r1 connects at once.
+        env = EXA_ENV + ("exabgp.tcp.bind=" + self.addr,)
+        router.cmd_raises("env {} {} {} </dev/null >>{} 2>&1 & echo $! >{}".format(
+            " ".join(env), EXABGP, conf, self.path("exabgp.log"), self.path("exabgp.pid")))
+
+    def stop(self):
+        if self.router:
+            self.router.cmd("kill $(cat {}) 2>/dev/null".format(self.path("exabgp.pid")))
+
+    # --- the monitor's log ---
+
+    def poll(self):
+        """Parse the lines appended since the last poll."""
+        try:
+            with open(self.path("updates.jsonl"), "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        self.pos += len(data)
+        lines = (self.buf + data).split(b"\n")
+        self.buf = lines.pop()
+        for line in lines:
+            self.handle(line)
+
+    def handle(self, line):
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        nbr = msg.get("neighbor", {})
+        if msg.get("type") == "state":
+            self.states.append(nbr.get("state"))
+            if nbr.get("state") != "up":
+                self.rib.clear()
+            return
+        if msg.get("type") != "update":
+            return
+        self.updates += 1
+        message = nbr.get("message", {})
+        if "eor" in message:
+            self.eors += 1
+            return
+        update = message.get("update", {})
+        for n in update.get("withdraw", {}).get("ipv4 unicast", []) or []:
+            p = n["nlri"] if isinstance(n, dict) else n
+            self.rib.discard(p)
+            self.window_withdrawn += 1
+        for per_nh in (update.get("announce", {}).get("ipv4 unicast", {}) or {}).values():
+            for n in per_nh:
+                p = n["nlri"] if isinstance(n, dict) else n
+                self.rib.add(p)
+                self.window.add(p)
+
+    def mark(self):
+        """Start a new counting window."""
+        self.poll()
+        self.window, self.window_withdrawn = set(), 0
+
+
+MONITORS = {n: Exa(n, monitor=True) for n in MONITOR_NAMES}
+SPEAKERS = {"nva2": Exa("nva2", [NVA2_NET]), "x1": Exa("x1", [X1_NET])}
+STATE = {}
+
+
+def setup_module(mod):
+    rsbird.require_bird()
+    if not have(EXABGP):
+        pytest.fail("needs ExaBGP from Debian (package exabgp)", pytrace=False)
+
+    nodes = ("r1",) + tuple(ADDR)
+
+    def build(tgen):
+        sw = tgen.add_switch("s1")
+        for r in nodes:
+            tgen.add_router(r)
+            sw.add_link(tgen.gears[r])
+
+    tgen = Topogen(build, mod.__name__)
+    tgen.start_topology()
+    conf = os.path.join(tgen.logdir, "r1-frr.conf")
+    with open(conf, "w") as f:
+        f.write(rs_conf())
+    tgen.gears["r1"].load_frr_config(conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])
+    tgen.start_router()
+    for name, addr in ADDR.items():
+        tgen.gears[name].cmd_raises("ip link set lo up; ip link set {0}-eth0 up; "
+                                    "ip addr add {1}/24 dev {0}-eth0".format(name, addr))
+    for name, exa in list(MONITORS.items()) + list(SPEAKERS.items()):
+        exa.start(tgen.gears[name])
+
+
+def teardown_module(mod):
+    tgen = get_topogen()
+    for exa in list(MONITORS.values()) + list(SPEAKERS.values()):
+        exa.stop()
+    for name in ("gw1", "dyn"):
+        rsbird.stop_bird(tgen.gears[name])
+    tgen.stop_topology()
+
+
+def g(name):
+    return get_topogen().gears[name]
+
+
+def out(msg, *args):
+    text = msg % args if args else msg
+    logger.info("isolation: %s", text)
+    print("\nisolation: " + text, flush=True)
+
+
+# --- r1's view ---------------------------------------------------------------
+
+
+def summary():
+    return vtysh_json(g("r1"), "show bgp ipv4 unicast summary json")
+
+
+def pfx_rcd(addr):
+    return summary().get("peers", {}).get(addr, {}).get("pfxRcd", -1)
+
+
+def rib_count():
+    return summary().get("ribCount", -1)
+
+
+def monitor_stats():
+    data = vtysh_json(g("r1"), "show bgp neighbors json")
+    res = {}
+    for name in MONITOR_NAMES:
+        v = data.get(ADDR[name], {})
+        st = v.get("messageStats", {})
+        res[name] = (v.get("bgpState"), st.get("updatesSent", -1), st.get("depthOutq", -1))
+    return res
+
+
+def monitor_counters():
+    c = established_counters(g("r1"))
+    return {n: c.get(ADDR[n]) for n in MONITOR_NAMES}
+
+
+def reevals():
+    # 'show bgp route-server json' walks the table: call it with small tables only
+    return rs_json(g("r1")).get("reevaluations", -1)
+
+
+# --- injectors ---------------------------------------------------------------
+
+
+def start_injector(name, prefixes):
+    """(Re)start BIRD on gw1 or dyn announcing prefixes."""
+    router = g(name)
+    rsbird.stop_bird(router)
+    router.cmd("sleep 0.2")
+    routes = "".join("  route {} blackhole;\n".format(p) for p in prefixes)
+    rsbird.start_bird(router, BIRD_CONF.format(
+        addr=ADDR[name], asn=ASN[name], routes=routes,
+        log=os.path.join(router.gearlogdir, "bird.log")))
+
+
+def kill_injector(name):
+    """SIGKILL: the session drops without a NOTIFICATION (TCP FIN)."""
+    pidfile = os.path.join(g(name).gearlogdir, "bird.pid")
+    g(name).cmd("kill -9 $(cat {0}) 2>/dev/null; rm -f {0}".format(pidfile))
+
+
+def load(name, n):
+    """Wait until r1 holds the n prefixes of the injector."""
+    t0 = time.time()
+    ok, got = topotest.run_and_expect(lambda: pfx_rcd(ADDR[name]), n, count=LOAD_POLLS, wait=POLL)
+    assert ok, "r1 receives the {} prefixes of {}: last got {}; r1's neighbor: {}".format(
+        n, name, got, g("r1").vtysh_cmd("show bgp neighbors {}".format(ADDR[name])))
+    return time.time() - t0
+
+
+# --- the checks --------------------------------------------------------------
+
+
+def controls_ok():
+    """Monitors' current tables hold the positive controls and none of
+    the controls the matrix withholds from them."""
+    res = {}
+    for name, m in MONITORS.items():
+        m.poll()
+        want = {VNET, X1_NET} | ({NVA2_NET} if name == "nva1" else set())
+        res[name] = (want <= m.rib) and (name == "nva1" or NVA2_NET not in m.rib)
+    return res
+
+
+def wait_controls():
+    wait_for(controls_ok, {n: True for n in MONITOR_NAMES},
+             "monitors hold the positive controls (VNet, x1's; nva1: nva2's)", count=150)
+
+
+def forced_walks(cleared, first=None, change=None):
+    """Walks of the whole table for every peer: x1's role toggled
+    nva / none (the module re-evaluates every established peer) and a
+    soft clear out of all peers, every WALK_GAP s, at least MIN_WALKS
+    times and until cleared() holds. first: config lines applied in the
+    same vtysh call as the first toggle (the change under test); change:
+    a function making the change, called right before the first walk."""
+    r1 = g("r1")
+    ev0 = reevals()
+    t0 = time.time()
+    if change:
+        change()
+    walks = 0
+    while walks < MIN_WALKS or (not cleared() and walks < MAX_WALKS):
+        role = "neighbor {} route-server role nva".format(X1) if walks % 2 == 0 else \
+            "no neighbor {} route-server role".format(X1)
+        lines = (list(first) if first and walks == 0 else []) + [role]
+        out_ = configure(r1, *lines)
+        # b2b on with one VPN gateway only: the active-active warning
+        assert "%" not in out_.replace("% Warning: branch-to-branch", ""), out_
+        r1.vtysh_cmd("clear bgp ipv4 unicast * soft out")
+        walks += 1
+        time.sleep(WALK_GAP)
+    if walks % 2:
+        configure(r1, "no neighbor {} route-server role".format(X1))
+        walks += 1
+    if ev0 >= 0:
+        wait_for(lambda: reevals() >= ev0 + 1, True, "the module re-evaluated", count=50)
+        STATE["reevaluations"] = STATE.get("reevaluations", 0) + reevals() - ev0
+    return walks, t0
+
+
+def drain():
+    """Wait until every monitor received every UPDATE r1 sent it."""
+    t0 = time.time()
+    last = {}
+
+    def done():
+        stats = monitor_stats()
+        ok = True
+        for name, m in MONITORS.items():
+            m.poll()
+            state, sent, outq = stats[name]
+            last[name] = (state, sent, outq, m.updates)
+            ok &= state == "Established" and outq == 0 and m.updates >= sent
+        return ok
+
+    wait_for(done, True, "monitors drained (r1 updatesSent == monitor's UPDATEs)",
+             count=DRAIN_POLLS, wait=POLL)
+    return time.time() - t0, last
+
+
+def mark_all():
+    for m in MONITORS.values():
+        m.mark()
+    STATE["reevaluations"] = 0
+
+
+def leaks(prefixes):
+    pset = set(prefixes)
+    return {n: len(m.window & pset) for n, m in MONITORS.items()}
+
+
+def report(what, prefixes, leaked, extra=""):
+    out("%s: prefixes checked %d x %d monitors, leaked %s%s", what, len(prefixes), len(MONITORS),
+        " ".join("{}={}".format(n, leaked[n]) for n in MONITOR_NAMES), extra)
+
+
+def finish(what, prefixes, counters_before, t_change, walks, cleared_after, expect=None):
+    """Drain, count, report, assert. expect: monitor -> count that must
+    be received (b2b test); every other monitor must get zero."""
+    d, last = drain()
+    leaked = leaks(prefixes)
+    extra = "; {} forced walks ({} module re-evaluations), r1 clean {:.1f}s after the change, drained in {:.1f}s (r1 sent/monitor got UPDATEs: {})".format(
+        walks, STATE["reevaluations"], cleared_after, d, " ".join("{}={}/{}".format(n, last[n][1], last[n][3]) for n in MONITOR_NAMES))
+    report(what, prefixes, leaked, extra)
+    wait_controls()
+    assert monitor_counters() == counters_before, "a monitor session was reset"
+    want = {n: 0 for n in MONITOR_NAMES}
+    want.update(expect or {})
+    assert leaked == want, "{}: monitors received withheld prefixes: {} (expected {})".format(what, leaked, want)
+
+
+# --- tests -------------------------------------------------------------------
+
+
+def test_monitors_up_with_controls():
+    t0 = time.time()
+
+    def up():
+        return {n: s[0] for n, s in monitor_stats().items()}
+
+    wait_for(up, {n: "Established" for n in MONITOR_NAMES}, "monitor sessions established", count=150)
+    wait_controls()
+    wait_for(lambda: {a: pfx_rcd(a) for a in (NVA2, X1)}, {NVA2: 1, X1: 1}, "nva2 and x1 announce", count=100)
+    STATE["rib baseline"] = rib_count()
+    # ribCount counts the table's nodes, glue nodes included: a baseline
+    assert STATE["rib baseline"] >= len(CONTROLS), summary()
+    out("monitors up with the positive controls in %.1fs (VNet to all, x1's role-less route to all, "
+        "nva2's to nva1 only)", time.time() - t0)
+
+
+def test_delete_neighbor_300k():
+    """`no neighbor gw1` while gw1's 300k paths are in the table."""
+    prefixes = space(32, N_BIG)
+    mark_all()
+    t0 = time.time()
+    start_injector("gw1", prefixes)
+    t_load = load("gw1", N_BIG)
+    wait_controls()
+    counters = monitor_counters()
+    base = STATE["rib baseline"]
+    walks, t1 = forced_walks(lambda: rib_count() == base, first=["no neighbor {}".format(GW1)])
+    wait_for(rib_count, base, "r1 holds none of gw1's prefixes", count=LOAD_POLLS, wait=POLL)
+    t_clean = time.time() - t1
+    rsbird.stop_bird(g("gw1"))
+    out("delete: r1 had gw1's %d prefixes %.1fs after BIRD started", N_BIG, t_load)
+    finish("isolation delete", prefixes, counters, t1, walks, t_clean)
+    out("delete: test took %.1fs", time.time() - t0)
+
+
+def test_dynamic_neighbor_drop_300k():
+    """A dynamic neighbor (role from its peer-group) with 300k paths
+    drops its session; bgpd deletes the neighbor."""
+    prefixes = space(48, N_BIG)
+    mark_all()
+    t0 = time.time()
+    start_injector("dyn", prefixes)
+    t_load = load("dyn", N_BIG)
+    wait_controls()
+    n = rs_json(g("r1"))["neighbors"].get(DYN, {})
+    assert n.get("role") == "gateway-expressroute" and n.get("dynamic"), n
+    counters = monitor_counters()
+    base = STATE["rib baseline"]
+
+    def gone():
+        return rib_count() == base and DYN not in vtysh_json(g("r1"), "show bgp neighbors json")
+
+    walks, t1 = forced_walks(gone, change=lambda: kill_injector("dyn"))
+    wait_for(gone, True, "r1 deleted the dynamic neighbor and its prefixes", count=LOAD_POLLS, wait=POLL)
+    t_clean = time.time() - t1
+    out("dynamic: r1 had dyn's %d prefixes %.1fs after BIRD started", N_BIG, t_load)
+    finish("isolation dynamic drop", prefixes, counters, t1, walks, t_clean)
+    out("dynamic: test took %.1fs", time.time() - t0)
+
+
+def gw1_up(base):
+    """gw1 configured on r1 as gateway expressroute, announcing N_SMALL
+    prefixes from base; returns them (monitors' windows start here)."""
+    prefixes = space(base, N_SMALL)
+    mark_all()
+    out_ = configure(g("r1"), *gw1_lines())
+    assert "%" not in out_, out_
+    start_injector("gw1", prefixes)
+    load("gw1", N_SMALL)
+    wait_controls()
+    return prefixes
+
+
+def test_shutdown():
+    prefixes = gw1_up(64)
+    counters = monitor_counters()
+    base = STATE["rib baseline"]
+    walks, t1 = forced_walks(lambda: rib_count() == base, first=["neighbor {} shutdown".format(GW1)])
+    wait_for(rib_count, base, "r1 holds none of gw1's prefixes", count=LOAD_POLLS, wait=POLL)
+    t_clean = time.time() - t1
+    w2, _ = forced_walks(lambda: pfx_rcd(GW1) == N_SMALL, first=["no neighbor {} shutdown".format(GW1)])
+    load("gw1", N_SMALL)
+    finish("isolation shutdown / no shutdown", prefixes, counters, t1, walks + w2, t_clean)
+
+
+def test_session_drop():
+    prefixes = gw1_up(72)
+    counters = monitor_counters()
+    base = STATE["rib baseline"]
+    walks, t1 = forced_walks(lambda: rib_count() == base, change=lambda: kill_injector("gw1"))
+    wait_for(rib_count, base, "r1 holds none of gw1's prefixes", count=LOAD_POLLS, wait=POLL)
+    t_clean = time.time() - t1
+    finish("isolation session drop", prefixes, counters, t1, walks, t_clean)
+
+
+def role_of(addr):
+    return rs_json(g("r1"))["neighbors"].get(addr, {}).get("role")
+
+
+def test_role_change():
+    """gw1 gateway expressroute -> gateway vpn -> gateway expressroute:
+    with b2b off its routes are withheld from gw2, vpn1 and nva1 under
+    both roles."""
+    prefixes = gw1_up(80)
+    counters = monitor_counters()
+    gw1_counter = established_counters(g("r1"))[GW1]
+    w1, t1 = forced_walks(lambda: True, first=["neighbor {} route-server role gateway vpn".format(GW1)])
+    assert role_of(GW1) == "gateway-vpn"
+    w2, _ = forced_walks(lambda: True, first=["neighbor {} route-server role gateway expressroute".format(GW1)])
+    assert role_of(GW1) == "gateway-expressroute"
+    assert established_counters(g("r1"))[GW1] == gw1_counter, "a role change reset gw1's session"
+    finish("isolation role change ER->VPN->ER", prefixes, counters, t1, w1 + w2, 0.0)
+
+
+def test_b2b_toggle():
+    """b2b on then off with gw1 (ER): ER->ER is never allowed, so gw2 gets
+    nothing; vpn1 and nva1 get all of gw1's prefixes while b2b is on (a
+    positive check that the monitors see gw1's routes when allowed) and
+    lose them all when it is off again."""
+    prefixes = gw1_up(88)
+    pset = set(prefixes)
+    counters = monitor_counters()
+    t1 = time.time()
+
+    def held():
+        res = {}
+        for n, m in MONITORS.items():
+            m.poll()
+            res[n] = len(m.rib & pset)
+        return res
+
+    w1, _ = forced_walks(lambda: held() == {"gw2": 0, "vpn1": N_SMALL, "nva1": N_SMALL},
+                         first=["bgp route-server branch-to-branch"])
+    wait_for(held, {"gw2": 0, "vpn1": N_SMALL, "nva1": N_SMALL}, "b2b on: vpn1 and nva1 hold gw1's prefixes",
+             count=LOAD_POLLS, wait=POLL)
+    w2, _ = forced_walks(lambda: held() == {"gw2": 0, "vpn1": 0, "nva1": 0},
+                         first=["no bgp route-server branch-to-branch"])
+    wait_for(held, {"gw2": 0, "vpn1": 0, "nva1": 0}, "b2b off: no monitor holds gw1's prefixes",
+             count=LOAD_POLLS, wait=POLL)
+    finish("isolation b2b on/off (gw2 never; vpn1, nva1 all while on)", prefixes, counters, t1, w1 + w2, 0.0,
+           expect={"vpn1": N_SMALL, "nva1": N_SMALL})
+
+
+def test_peer_group_membership():
+    """gw1 (own role gateway expressroute) joins peer-group PGV (role
+    gateway vpn: the neighbor's own role wins), bgpd resets its session and
+    it comes back with its paths; then it leaves the peer-group, which in
+    FRR 10.3 deletes the neighbor (and its role) while its paths are in the
+    table. Withheld from every monitor throughout."""
+    prefixes = gw1_up(96)
+    counters = monitor_counters()
+    base = STATE["rib baseline"]
+    w1, t1 = forced_walks(lambda: pfx_rcd(GW1) == N_SMALL, first=["neighbor {} peer-group PGV".format(GW1)])
+    load("gw1", N_SMALL)
+    n = rs_json(g("r1"))["neighbors"][GW1]
+    assert n["role"] == "gateway-expressroute" and "roleInheritedFrom" not in n, n
+    w2, t2 = forced_walks(lambda: rib_count() == base, first=["no neighbor {} peer-group PGV".format(GW1)])
+    wait_for(rib_count, base, "r1 holds none of gw1's prefixes", count=LOAD_POLLS, wait=POLL)
+    t_clean = time.time() - t2
+    assert GW1 not in vtysh_json(g("r1"), "show bgp neighbors json")
+    rsbird.stop_bird(g("gw1"))
+    finish("isolation peer-group join / leave (= delete)", prefixes, counters, t1, w1 + w2, t_clean)
+
+
+def test_peer_group_role_change_dynamic():
+    """The dynamic neighbor's peer-group role ER -> VPN -> ER (inherited
+    by the member) while it holds N_SMALL paths."""
+    prefixes = space(104, N_SMALL)
+    mark_all()
+    start_injector("dyn", prefixes)
+    load("dyn", N_SMALL)
+    wait_controls()
+    counters = monitor_counters()
+    w1, t1 = forced_walks(lambda: True, first=["neighbor DYN route-server role gateway vpn"])
+    assert role_of(DYN) == "gateway-vpn"
+    w2, _ = forced_walks(lambda: True, first=["neighbor DYN route-server role gateway expressroute"])
+    assert role_of(DYN) == "gateway-expressroute"
+    finish("isolation peer-group role change (dynamic member)", prefixes, counters, t1, w1 + w2, 0.0)
+    rsbird.stop_bird(g("dyn"))
