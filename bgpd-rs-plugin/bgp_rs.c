@@ -415,7 +415,6 @@ void rs_core_init(void)
 			 "route-server: no update-group key slot left, the module stays inactive");
 		return;
 	}
-	debug_install(&rs_debug);
 	hook_register(bgp_updgrp_module_key, rs_updgrp_key);
 	hook_register(bgp_announce_path_check, rs_announce_check);
 	hook_register_prio(peer_status_changed, HOOK_DEFAULT_PRIORITY - 100,

@@ -5,6 +5,7 @@
  */
 #include <zebra.h>
 
+#include "lib/debug.h"
 #include "lib/hook.h"
 #include "lib/libfrr.h"
 #include "lib/module.h"
@@ -13,8 +14,10 @@
 #include "bgp_rs.h"
 #include "bgp_rs_glue.h"
 
+/* lib's debug list is set up after modules are loaded. */
 static int rs_late_init(struct event_loop *tm)
 {
+	debug_install(&rs_debug);
 	rs_vty_init();
 	rs_show_init();
 	return 0;

@@ -131,12 +131,16 @@ unsigned int rs_stats_collect(const struct rs_inst *inst,
 	st = XCALLOC(MTYPE_RS_STATS, n * sizeof(*st));
 	n = 0;
 	for (ALL_LIST_ELEMENTS_RO(inst->bgp->peer, node, peer)) {
-		struct rs_peer_stats *s = &st[n];
+		struct rs_peer_stats *s;
+		const char *from;
+		enum rs_role role = rs_peer_role(inst, peer, &from);
 		afi_t afi;
 
-		s->role = rs_peer_role(inst, peer, &s->from);
-		if (!s->role)
+		if (!role)
 			continue;
+		s = &st[n];
+		s->role = role;
+		s->from = from;
 		s->peer = peer;
 		for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
 			struct peer_af *paf = peer_af_find(peer, afi,
