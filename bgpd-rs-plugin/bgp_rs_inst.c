@@ -99,7 +99,11 @@ enum rs_role rs_role_cfg_get(const struct rs_inst *inst, const char *name)
 	struct rs_role_cfg key;
 	const struct rs_role_cfg *c;
 
-	strlcpy(key.name, name, sizeof(key.name));
+	/* Longer names cannot be configured (YANG length); a truncated
+	 * copy must not match a configured one.
+	 */
+	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
+		return RS_ROLE_NONE;
 	c = rs_roles_const_find(&inst->roles, &key);
 	return c ? c->role : RS_ROLE_NONE;
 }
@@ -137,7 +141,8 @@ bool rs_role_cfg_set(struct rs_inst *inst, const char *name, enum rs_role role)
 {
 	struct rs_role_cfg key, *c;
 
-	strlcpy(key.name, name, sizeof(key.name));
+	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
+		return false; /* refused by the CLI and YANG before here */
 	c = rs_roles_find(&inst->roles, &key);
 	if ((c ? c->role : RS_ROLE_NONE) == role)
 		return false;

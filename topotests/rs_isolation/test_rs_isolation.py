@@ -92,7 +92,7 @@ MONITOR_NAMES = ("gw2", "vpn1", "nva1")
 EXABGP = "/usr/sbin/exabgp"
 
 # forced walks: at least MIN_WALKS, and more until r1's table is clean
-WALK_GAP = 0.25  # s between walks (> the module's 100 ms debounce)
+WALK_GAP = 0.15  # s from walk to walk (> the module's 100 ms debounce)
 MIN_WALKS, MAX_WALKS = 4, 80
 POLL = 0.2
 LOAD_POLLS = int(300 / POLL)  # up to 5 min to load a table
@@ -415,33 +415,46 @@ def wait_controls():
 
 def forced_walks(cleared, first=None, change=None):
     """Walks of the whole table for every peer: x1's role toggled
-    nva / none (the module re-evaluates every established peer) and a
-    soft clear out of all peers, every WALK_GAP s, at least MIN_WALKS
-    times and until cleared() holds. first: config lines applied in the
-    same vtysh call as the first toggle (the change under test); change:
-    a function making the change, called right before the first walk."""
+    nva / none (the module re-evaluates every established peer, 100 ms
+    later) and a soft clear out of all peers, every WALK_GAP s, at least
+    MIN_WALKS times and until cleared() holds. first: config lines applied
+    in the same vtysh call as the first walk (the change under test);
+    change: a function making the change, called right before the first
+    walk. STATE["walks during"] counts the walks asked for while r1 held
+    injector paths (its RIB count, read in the same vtysh call, above the
+    baseline)."""
     r1 = g("r1")
     ev0 = reevals()
     t0 = time.time()
     if change:
         change()
-    walks = 0
-    while walks < MIN_WALKS or (not cleared() and walks < MAX_WALKS):
+    walks = during = 0
+    done = False
+    while walks < MIN_WALKS or (not done and walks < MAX_WALKS):
         role = "neighbor {} route-server role nva".format(X1) if walks % 2 == 0 else \
             "no neighbor {} route-server role".format(X1)
-        lines = (list(first) if first and walks == 0 else []) + [role]
+        lines = (list(first) if first and walks == 0 else []) + [
+            role, "do clear bgp ipv4 unicast * soft out", "do show bgp ipv4 unicast summary json"]
+        tw = time.time()
         out_ = configure(r1, *lines)
+        try:
+            summ = json.JSONDecoder().raw_decode(out_[out_.index("{"):])[0]
+        except ValueError as err:
+            raise AssertionError("r1: {}: {!r}".format(lines, out_)) from err
         # b2b on with one VPN gateway only: the active-active warning
-        assert "%" not in out_.replace("% Warning: branch-to-branch", ""), out_
-        r1.vtysh_cmd("clear bgp ipv4 unicast * soft out")
+        text = out_[:out_.index("{")].replace("% Warning: branch-to-branch", "")
+        assert "%" not in text, out_
         walks += 1
-        time.sleep(WALK_GAP)
+        during += summ.get("ribCount", 0) > STATE["rib baseline"]
+        time.sleep(max(0.0, tw + WALK_GAP - time.time()))
+        done = cleared()
     if walks % 2:
         configure(r1, "no neighbor {} route-server role".format(X1))
         walks += 1
     if ev0 >= 0:
         wait_for(lambda: reevals() >= ev0 + 1, True, "the module re-evaluated", count=50)
         STATE["reevaluations"] = STATE.get("reevaluations", 0) + reevals() - ev0
+    STATE["walks during"] = STATE.get("walks during", 0) + during
     return walks, t0
 
 
@@ -468,7 +481,7 @@ def drain():
 def mark_all():
     for m in MONITORS.values():
         m.mark()
-    STATE["reevaluations"] = 0
+    STATE["reevaluations"] = STATE["walks during"] = 0
 
 
 def leaks(prefixes):
@@ -481,13 +494,13 @@ def report(what, prefixes, leaked, extra=""):
         " ".join("{}={}".format(n, leaked[n]) for n in MONITOR_NAMES), extra)
 
 
-def finish(what, prefixes, counters_before, t_change, walks, cleared_after, expect=None):
+def finish(what, prefixes, counters_before, walks, cleared_after, expect=None):
     """Drain, count, report, assert. expect: monitor -> count that must
     be received (b2b test); every other monitor must get zero."""
     d, last = drain()
     leaked = leaks(prefixes)
-    extra = "; {} forced walks ({} module re-evaluations), r1 clean {:.1f}s after the change, drained in {:.1f}s (r1 sent/monitor got UPDATEs: {})".format(
-        walks, STATE["reevaluations"], cleared_after, d, " ".join("{}={}/{}".format(n, last[n][1], last[n][3]) for n in MONITOR_NAMES))
+    extra = "; {} forced walks ({} asked for while r1 held injector paths; {} module re-evaluations), r1 clean {:.1f}s after the change, drained in {:.1f}s (r1 sent/monitor got UPDATEs: {})".format(
+        walks, STATE["walks during"], STATE["reevaluations"], cleared_after, d, " ".join("{}={}/{}".format(n, last[n][1], last[n][3]) for n in MONITOR_NAMES))
     report(what, prefixes, leaked, extra)
     wait_controls()
     assert monitor_counters() == counters_before, "a monitor session was reset"
@@ -530,7 +543,8 @@ def test_delete_neighbor_300k():
     t_clean = time.time() - t1
     rsbird.stop_bird(g("gw1"))
     out("delete: r1 had gw1's %d prefixes %.1fs after BIRD started", N_BIG, t_load)
-    finish("isolation delete", prefixes, counters, t1, walks, t_clean)
+    finish("isolation delete", prefixes, counters, walks, t_clean)
+    assert STATE["walks during"] >= 1, "no forced walk while r1 still held the paths: the test proved nothing"
     out("delete: test took %.1fs", time.time() - t0)
 
 
@@ -555,7 +569,8 @@ def test_dynamic_neighbor_drop_300k():
     wait_for(gone, True, "r1 deleted the dynamic neighbor and its prefixes", count=LOAD_POLLS, wait=POLL)
     t_clean = time.time() - t1
     out("dynamic: r1 had dyn's %d prefixes %.1fs after BIRD started", N_BIG, t_load)
-    finish("isolation dynamic drop", prefixes, counters, t1, walks, t_clean)
+    finish("isolation dynamic drop", prefixes, counters, walks, t_clean)
+    assert STATE["walks during"] >= 1, "no forced walk while r1 still held the paths: the test proved nothing"
     out("dynamic: test took %.1fs", time.time() - t0)
 
 
@@ -581,7 +596,7 @@ def test_shutdown():
     t_clean = time.time() - t1
     w2, _ = forced_walks(lambda: pfx_rcd(GW1) == N_SMALL, first=["no neighbor {} shutdown".format(GW1)])
     load("gw1", N_SMALL)
-    finish("isolation shutdown / no shutdown", prefixes, counters, t1, walks + w2, t_clean)
+    finish("isolation shutdown / no shutdown", prefixes, counters, walks + w2, t_clean)
 
 
 def test_session_drop():
@@ -591,7 +606,7 @@ def test_session_drop():
     walks, t1 = forced_walks(lambda: rib_count() == base, change=lambda: kill_injector("gw1"))
     wait_for(rib_count, base, "r1 holds none of gw1's prefixes", count=LOAD_POLLS, wait=POLL)
     t_clean = time.time() - t1
-    finish("isolation session drop", prefixes, counters, t1, walks, t_clean)
+    finish("isolation session drop", prefixes, counters, walks, t_clean)
 
 
 def role_of(addr):
@@ -605,12 +620,12 @@ def test_role_change():
     prefixes = gw1_up(80)
     counters = monitor_counters()
     gw1_counter = established_counters(g("r1"))[GW1]
-    w1, t1 = forced_walks(lambda: True, first=["neighbor {} route-server role gateway vpn".format(GW1)])
+    w1, _ = forced_walks(lambda: True, first=["neighbor {} route-server role gateway vpn".format(GW1)])
     assert role_of(GW1) == "gateway-vpn"
     w2, _ = forced_walks(lambda: True, first=["neighbor {} route-server role gateway expressroute".format(GW1)])
     assert role_of(GW1) == "gateway-expressroute"
     assert established_counters(g("r1"))[GW1] == gw1_counter, "a role change reset gw1's session"
-    finish("isolation role change ER->VPN->ER", prefixes, counters, t1, w1 + w2, 0.0)
+    finish("isolation role change ER->VPN->ER", prefixes, counters, w1 + w2, 0.0)
 
 
 def test_b2b_toggle():
@@ -621,7 +636,6 @@ def test_b2b_toggle():
     prefixes = gw1_up(88)
     pset = set(prefixes)
     counters = monitor_counters()
-    t1 = time.time()
 
     def held():
         res = {}
@@ -638,7 +652,7 @@ def test_b2b_toggle():
                          first=["no bgp route-server branch-to-branch"])
     wait_for(held, {"gw2": 0, "vpn1": 0, "nva1": 0}, "b2b off: no monitor holds gw1's prefixes",
              count=LOAD_POLLS, wait=POLL)
-    finish("isolation b2b on/off (gw2 never; vpn1, nva1 all while on)", prefixes, counters, t1, w1 + w2, 0.0,
+    finish("isolation b2b on/off (gw2 never; vpn1, nva1 all while on)", prefixes, counters, w1 + w2, 0.0,
            expect={"vpn1": N_SMALL, "nva1": N_SMALL})
 
 
@@ -651,7 +665,7 @@ def test_peer_group_membership():
     prefixes = gw1_up(96)
     counters = monitor_counters()
     base = STATE["rib baseline"]
-    w1, t1 = forced_walks(lambda: pfx_rcd(GW1) == N_SMALL, first=["neighbor {} peer-group PGV".format(GW1)])
+    w1, _ = forced_walks(lambda: pfx_rcd(GW1) == N_SMALL, first=["neighbor {} peer-group PGV".format(GW1)])
     load("gw1", N_SMALL)
     n = rs_json(g("r1"))["neighbors"][GW1]
     assert n["role"] == "gateway-expressroute" and "roleInheritedFrom" not in n, n
@@ -660,7 +674,7 @@ def test_peer_group_membership():
     t_clean = time.time() - t2
     assert GW1 not in vtysh_json(g("r1"), "show bgp neighbors json")
     rsbird.stop_bird(g("gw1"))
-    finish("isolation peer-group join / leave (= delete)", prefixes, counters, t1, w1 + w2, t_clean)
+    finish("isolation peer-group join / leave (= delete)", prefixes, counters, w1 + w2, t_clean)
 
 
 def test_peer_group_role_change_dynamic():
@@ -672,9 +686,9 @@ def test_peer_group_role_change_dynamic():
     load("dyn", N_SMALL)
     wait_controls()
     counters = monitor_counters()
-    w1, t1 = forced_walks(lambda: True, first=["neighbor DYN route-server role gateway vpn"])
+    w1, _ = forced_walks(lambda: True, first=["neighbor DYN route-server role gateway vpn"])
     assert role_of(DYN) == "gateway-vpn"
     w2, _ = forced_walks(lambda: True, first=["neighbor DYN route-server role gateway expressroute"])
     assert role_of(DYN) == "gateway-expressroute"
-    finish("isolation peer-group role change (dynamic member)", prefixes, counters, t1, w1 + w2, 0.0)
+    finish("isolation peer-group role change (dynamic member)", prefixes, counters, w1 + w2, 0.0)
     rsbird.stop_bird(g("dyn"))

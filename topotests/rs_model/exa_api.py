@@ -7,17 +7,28 @@ ExaBGP API process for the model test (started by ExaBGP, one per speaker).
 
 - Keeps ExaBGP's announcements equal to RUNDIR/announce (one prefix per
   line; the test replaces the file): announce/withdraw commands on stdout.
+- Announces RUNDIR/filler (one prefix per line, read once at start; the
+  large-table mode's filler prefixes) in bulk commands.
 - Reads ExaBGP's JSON messages on stdin and keeps the routes received from
   the route server as a BGP speaker would hold them: a route with our AS in
   its AS path or our router ID as ORIGINATOR_ID is a loop and not held
   (RFC 4271 9.1.2, RFC 4456 8), a session going down flushes everything.
   The result goes to RUNDIR/rib.json as {"up": bool, "prefixes": [...]}.
+- Appends every UPDATE received and every session state change, as one
+  JSON line each, to RUNDIR/updates.jsonl (the transient monitor's input):
+    {"t": ExaBGP's receive time, "rt": our read time, "n": ExaBGP's message
+     counter, "pid": ExaBGP's pid, "a": [announced prefixes],
+     "w": [withdrawn prefixes], "loop": true if we drop the announce as a
+     loop, "eor": true for End-of-RIB}
+    {"t": ..., "rt": ..., "pid": ..., "state": "up"|"down"|"connected"|...}
+  Times are time.time() of the host (the test's clock).
 """
 
 import json
 import os
 import select
 import sys
+import time
 
 
 def flatten(value):
@@ -37,6 +48,14 @@ class Speaker:
     def __init__(self, rundir, own_as, router_id):
         self.rundir, self.own_as, self.router_id = rundir, own_as, router_id
         self.up, self.rib, self.announced = False, set(), set()
+        self.log = open(os.path.join(rundir, "updates.jsonl"), "a")
+
+    def record(self, msg, **fields):
+        rec = {"t": msg.get("time"), "rt": time.time(), "pid": msg.get("pid")}
+        if not isinstance(rec["t"], (int, float)):
+            rec["t"] = rec["rt"]
+        rec.update(fields)
+        self.log.write(json.dumps(rec, separators=(",", ":")) + "\n")
 
     def handle(self, line):
         """One message from ExaBGP; True if the RIB or state changed."""
@@ -46,26 +65,33 @@ class Speaker:
             return False  # "done" acks and the like
         nbr = msg.get("neighbor", {})
         if msg.get("type") == "state":
+            self.record(msg, state=nbr.get("state"))
             self.up = nbr.get("state") == "up"
             if not self.up:
                 self.rib.clear()
             return True
-        update = nbr.get("message", {}).get("update")
-        if msg.get("type") != "update" or not update:
+        if msg.get("type") != "update":
+            return False
+        message = nbr.get("message", {})
+        update = message.get("update")
+        if not update:
+            self.record(msg, n=msg.get("counter"), a=[], w=[], eor="eor" in message)
             return False
         attrs = update.get("attribute", {})
         looped = self.own_as in flatten(attrs.get("as-path", [])) or (
             attrs.get("originator-id") == self.router_id)
-        for nlris in update.get("withdraw", {}).get("ipv4 unicast", []) or []:
-            self.rib.discard(nlris["nlri"] if isinstance(nlris, dict) else nlris)
-        for per_nh in update.get("announce", {}).get("ipv4 unicast", {}).values():
-            for nlri in per_nh:
-                prefix = nlri["nlri"] if isinstance(nlri, dict) else nlri
-                # A looped announcement replaces (withdraws) an earlier path.
-                if looped:
-                    self.rib.discard(prefix)
-                else:
-                    self.rib.add(prefix)
+        withdrawn = [n["nlri"] if isinstance(n, dict) else n
+                     for n in update.get("withdraw", {}).get("ipv4 unicast", []) or []]
+        announced = [n["nlri"] if isinstance(n, dict) else n
+                     for per_nh in update.get("announce", {}).get("ipv4 unicast", {}).values()
+                     for n in per_nh]
+        self.record(msg, n=msg.get("counter"), a=announced, w=withdrawn, loop=looped)
+        self.rib.difference_update(withdrawn)
+        # A looped announcement replaces (withdraws) an earlier path.
+        if looped:
+            self.rib.difference_update(announced)
+        else:
+            self.rib.update(announced)
         return True
 
     def dump(self):
@@ -81,6 +107,18 @@ class Speaker:
         except FileNotFoundError:
             return set()
 
+    def announce_filler(self):
+        """The filler prefixes, in bulk (a line per prefix is slow)."""
+        try:
+            with open(os.path.join(self.rundir, "filler")) as f:
+                filler = [l.strip() for l in f if l.strip()]
+        except FileNotFoundError:
+            return
+        for i in range(0, len(filler), 200):
+            sys.stdout.write("announce attributes next-hop {} nlri {}\n".format(
+                self.router_id, " ".join(filler[i:i + 200])))
+        sys.stdout.flush()
+
     def sync(self):
         want = self.wanted()
         cmds = ["announce route {} next-hop self".format(p) for p in sorted(want - self.announced)]
@@ -94,21 +132,27 @@ class Speaker:
 def main():
     sp = Speaker(sys.argv[1], int(sys.argv[2]), sys.argv[3])
     sp.dump()
-    buf = b""
+    sp.announce_filler()
+    buf, changed, dumped = b"", False, 0.0
     while True:
         ready, _, _ = select.select([0], [], [], 0.05)
-        changed = False
         if ready:
-            data = os.read(0, 65536)
+            data = os.read(0, 1 << 20)
             if not data:
+                sp.log.flush()
                 return  # ExaBGP is gone
             buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
+            lines = buf.split(b"\n")
+            buf = lines.pop()
+            for line in lines:
                 changed |= sp.handle(line)
+            sp.log.flush()
         sp.sync()
-        if changed:
+        # rib.json: when input pauses, at most every 0.2 s while it flows
+        # (a large table arrives in many reads)
+        if changed and (not ready or time.time() - dumped > 0.2):
             sp.dump()
+            changed, dumped = False, time.time()
 
 
 if __name__ == "__main__":

@@ -5,10 +5,16 @@ server in topotest routers: config generation, start/stop, changing the
 announced prefixes at run time and reading what they received from the
 route server. Configs are written to the router's log directory at each
 start, so a restarted speaker comes back announcing the current set.
+Each speaker can also announce a fixed set of filler prefixes (the
+large-table mode), loaded in bulk: a static protocol in BIRD, an MRT table
+dump injected into GoBGP, bulk API commands in ExaBGP.
 """
 
 import json
 import os
+import socket
+import struct
+import time
 
 RS_ADDR, RS_AS = "192.168.1.1", 65515
 CWD = os.path.dirname(os.path.abspath(__file__))
@@ -29,6 +35,7 @@ class Speaker:
         self.name, self.addr, self.asn, self.pool = name, addr, asn, list(pool)
         self.router = None
         self.announced = set()
+        self.filler = []  # always announced while running
 
     @property
     def ibgp(self):
@@ -74,6 +81,10 @@ class Bird(Speaker):
         for i, p in enumerate(self.pool):
             lines.append("protocol static st{} {{ ipv4; disabled {}; route {} blackhole; }}".format(
                 i, "no" if p in self.announced else "yes", p))
+        if self.filler:
+            lines.append("protocol static stfill { ipv4;")
+            lines += ["  route {} blackhole;".format(p) for p in self.filler]
+            lines.append("}")
         lines += [
             "protocol bgp routeserver {",
             "  local {} as {};".format(self.addr, self.asn),
@@ -143,6 +154,7 @@ class GoBGP(Speaker):
             f.write(self.config())
         self.spawn("{} -f {} -t toml --pprof-disable --api-hosts 127.0.0.1:50071".format(GOBGPD, conf))
         self.pending = set(self.announced)
+        self.inject = bool(self.filler)
 
     def ready(self):
         if str(self.asn) not in self.gobgp("global"):
@@ -151,24 +163,44 @@ class GoBGP(Speaker):
         for p in sorted(self.pending):
             self.set_prefix(p, True)
         self.pending = set()
+        if self.inject:
+            self.inject_filler()
+            self.inject = False
         return True
+
+    def inject_filler(self):
+        """`gobgp mrt inject` loses the end of what it sends (the client
+        exits before gobgpd has read it all): send every missing prefix
+        several times over, at least 5,000 entries, until all are in."""
+        mrt = self.path("filler.mrt")
+        for _ in range(20):
+            missing = sorted(set(self.filler) - set(self.rib()))
+            if not missing:
+                return
+            with open(mrt, "wb") as f:
+                f.write(mrt_table_dump(missing * max(3, -(-5000 // len(missing))), self.addr, self.asn))
+            out = self.gobgp("mrt inject global {}".format(mrt))
+            assert "error" not in out.lower(), "{}: gobgp mrt inject: {}".format(self.name, out)
+            time.sleep(0.2)
+        raise AssertionError("{}: {} filler prefixes still missing after 20 injections".format(
+            self.name, len(missing)))
 
     def set_prefix(self, prefix, on):
         out = self.gobgp("global rib -a ipv4 {} {}".format("add" if on else "del", prefix))
         assert "error" not in out.lower(), "{}: gobgp: {}".format(self.name, out)
 
-    def received(self):
-        """Prefixes with a path from the route server in the loc-RIB."""
+    def rib(self):
+        """prefix -> paths of GoBGP's loc-RIB."""
         out = self.gobgp("global rib -a ipv4 -j")
         try:
-            data = json.loads(out)
+            return json.loads(out) or {}
         except ValueError as err:
-            raise AssertionError("{}: gobgp rib: {!r}".format(self.name, out)) from err
-        nets = set()
-        for prefix, paths in (data or {}).items():
-            if any(p.get("neighbor-ip") == RS_ADDR for p in paths):
-                nets.add(prefix)
-        return nets
+            raise AssertionError("{}: gobgp rib: {!r}".format(self.name, out[:2000])) from err
+
+    def received(self):
+        """Prefixes with a path from the route server in the loc-RIB."""
+        return {prefix for prefix, paths in self.rib().items()
+                if any(p.get("neighbor-ip") == RS_ADDR for p in paths)}
 
 
 class ExaBGP(Speaker):
@@ -194,6 +226,10 @@ class ExaBGP(Speaker):
             "}",
         ]) + "\n"
 
+    def updates_log(self):
+        """exa_api.py's log of every UPDATE received (kept across restarts)."""
+        return self.path("updates.jsonl")
+
     def write_announce(self):
         path = self.path("announce")
         with open(path + ".tmp", "w") as f:
@@ -205,6 +241,8 @@ class ExaBGP(Speaker):
         with open(conf, "w") as f:
             f.write(self.config())
         self.write_announce()
+        with open(self.path("filler"), "w") as f:
+            f.write("".join(p + "\n" for p in self.filler))
         self.router.cmd("rm -f {}".format(self.path("rib.json")))
         # Listening too (tcp.bind): after "no neighbor shutdown" r1 connects
         # at once instead of waiting for ExaBGP's growing retry interval.
@@ -228,6 +266,27 @@ class ExaBGP(Speaker):
     def received(self):
         rib = self.rib()
         return set(rib["prefixes"]) if rib else set()
+
+
+def mrt_table_dump(prefixes, addr, asn):
+    """An MRT TABLE_DUMP_V2 file (RFC 6396) holding prefixes with ORIGIN
+    IGP, an empty AS path and next hop addr, as if learned from peer addr
+    (what `gobgp mrt inject global` loads)."""
+
+    def record(subtype, body):
+        return struct.pack("!IHHI", 0, 13, subtype, len(body)) + body
+
+    rid = socket.inet_aton(addr)
+    # PEER_INDEX_TABLE: collector ID, no view name, one peer (IPv4, 4-byte AS)
+    out = [record(1, rid + struct.pack("!HHB", 0, 1, 2) + rid + rid + struct.pack("!I", asn))]
+    attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4]) + rid
+    for seq, p in enumerate(prefixes):
+        net, plen = p.split("/")
+        plen = int(plen)
+        body = struct.pack("!IB", seq, plen) + socket.inet_aton(net)[:(plen + 7) // 8]
+        body += struct.pack("!HHIH", 1, 0, 0, len(attrs)) + attrs  # RIB_IPV4_UNICAST entry
+        out.append(record(2, body))
+    return b"".join(out)
 
 
 def apply_prefix(speaker, prefix, on):

@@ -11,17 +11,28 @@ BGP speakers peer with it on one LAN, each announcing prefixes of its own:
   x1 ExaBGP  eBGP 65003    x2 ExaBGP  iBGP (route-reflector client)
 
 A seeded random sequence of operations - branch-to-branch toggles, role
-set/change/clear, neighbor shutdown/no shutdown, speakers announcing and
-withdrawing prefixes, the VNet prefix set changing, speakers restarting
-(killed or stopped) while branch-to-branch toggles - is applied. After each
-batch the test waits for quiescence: every speaker holds exactly the
-prefixes the independent model (rs_oracle.py) expects, every session that
-is not shut is Established, and no session of r1 was reset except by an
-operation that shut or restarted it.
+set/change/clear, neighbor shutdown/no shutdown, neighbor delete and
+re-create, speakers announcing and withdrawing prefixes, the VNet prefix
+set changing, speakers restarting (killed or stopped) while
+branch-to-branch toggles - is applied. After each batch the test waits for
+quiescence: every speaker holds exactly the prefixes the independent model
+(rs_oracle.py) expects, every session that is not shut or deleted is
+Established, and no session of r1 was reset except by an operation that
+shut, deleted or restarted it.
 
-  RS_MODEL_SEED=N   replay a run (the seed is printed at start and in
-                    every failure message)
-  RS_MODEL_OPS=N    number of operations (default 120; 1000 is the long mode)
+Between quiescent points a transient monitor (rs_monitor.py) checks
+semantics.md's "Isolation at every moment": the ExaBGP speakers log every
+UPDATE they receive, and no announce may carry a route the oracle withholds
+from that speaker in every state around the moment it arrived.
+
+  RS_MODEL_SEED=N    replay a run (the seed is printed at start and in
+                     every failure message)
+  RS_MODEL_OPS=N     number of operations (default 120; 1000 is the long mode)
+  RS_MODEL_ROUTES=N  large-table mode: every speaker also announces N filler
+                     prefixes (/32s in 100.<octet>.0.0/16, N <= 65536), so
+                     r1's table walks and the UPDATE streams take long and
+                     transient windows grow; checked like the others
+                     (default 0)
 """
 
 import os
@@ -49,19 +60,28 @@ from rslib import (  # noqa: E402
     vtysh_json,
     wait_for,
 )
-from rs_oracle import ER, NVA, ROLES, VPN, Model, Neighbor  # noqa: E402
+from rs_monitor import Checker, LogReader, Timeline  # noqa: E402
+from rs_oracle import ER, NVA, ROLES, VNET, VPN, Model, Neighbor  # noqa: E402
 from rs_speakers import BINARIES, RS_AS, Bird, ExaBGP, GoBGP, apply_prefix  # noqa: E402
 
 pytestmark = [pytest.mark.bgpd]
 
 SEED = int(os.environ.get("RS_MODEL_SEED") or random.SystemRandom().randrange(1 << 31))
 N_OPS = int(os.environ.get("RS_MODEL_OPS") or 120)
-QUIESCE_TIMEOUT = 45  # s; a restarted speaker reconnects within a few
+N_ROUTES = int(os.environ.get("RS_MODEL_ROUTES") or 0)
+assert 0 <= N_ROUTES <= 65536, "RS_MODEL_ROUTES: 0 to 65536"
+# s; a restarted speaker reconnects within a few, plus the time a large
+# table takes to reach it
+QUIESCE_TIMEOUT = 45 + N_ROUTES / 100
 SETTLE = 0.3  # s a matching state must last (> the module's 100 ms debounce)
 
 
 def pool(octet):
     return ["10.{}.{}.0/24".format(octet, k) for k in range(3)]
+
+
+def filler(octet):
+    return ["100.{}.{}.{}/32".format(octet, k >> 8, k & 255) for k in range(N_ROUTES)]
 
 
 SPEAKERS = [
@@ -76,6 +96,9 @@ SP = {s.name: s for s in SPEAKERS}
 VNET_FIXED, VNET_EXTRA = "10.100.0.0/16", "10.101.0.0/16"
 LINKS = [("r1", "lan", "192.168.1.1/24")] + [(s.name, "lan", s.addr + "/24") for s in SPEAKERS]
 ROLE_CLI = {NVA: "nva", ER: "gateway expressroute", VPN: "gateway vpn"}
+for _sp in SPEAKERS:
+    _sp.filler = filler(int(_sp.addr.split(".")[-1]))
+MONITORED = [s for s in SPEAKERS if isinstance(s, ExaBGP)]
 
 STATE = {}
 
@@ -85,8 +108,9 @@ def setup_module(mod):
     if missing:
         pytest.fail("rs_model needs bird2, gobgpd and exabgp from Debian; missing {} - "
                     "run scripts/install-deps.sh".format(", ".join(missing)), pytrace=False)
-    print("rs_model: RS_MODEL_SEED={} RS_MODEL_OPS={}".format(SEED, N_OPS), flush=True)
-    logger.info("rs_model: RS_MODEL_SEED=%d RS_MODEL_OPS=%d", SEED, N_OPS)
+    print("rs_model: RS_MODEL_SEED={} RS_MODEL_OPS={} RS_MODEL_ROUTES={}".format(
+        SEED, N_OPS, N_ROUTES), flush=True)
+    logger.info("rs_model: RS_MODEL_SEED=%d RS_MODEL_OPS=%d RS_MODEL_ROUTES=%d", SEED, N_OPS, N_ROUTES)
 
     tgen = Topogen(lambda t: build_links(t, LINKS), mod.__name__)
     tgen.start_topology()
@@ -98,6 +122,8 @@ def setup_module(mod):
         sp.router = tgen.gears[sp.name]
         set_addresses(sp.router, LINKS, forwarding=False)
         sp.announced = {sp.pool[0]}
+        if isinstance(sp, ExaBGP):
+            sp.router.cmd("rm -f {}".format(sp.updates_log()))
         sp.start()
     for sp in SPEAKERS:
         wait_for(sp.ready, True, sp.name + ": daemon ready", count=40)
@@ -116,7 +142,7 @@ def r1():
 
 def new_model():
     nbrs = [Neighbor(s.name, s.asn, s.ibgp, rr_client=s.ibgp) for s in SPEAKERS]
-    m = Model(nbrs, vnet=[VNET_FIXED])
+    m = Model(nbrs, vnet=[VNET_FIXED], filler={s.name: s.filler for s in SPEAKERS})
     for s in SPEAKERS:
         m.announced[s.name] = set(s.announced)
     return m
@@ -126,8 +152,14 @@ def new_model():
 
 
 def simple_op(rng, m):
-    kind = rng.choices(["b2b", "role", "shut", "prefix", "vnet"], [20, 35, 10, 30, 5])[0]
+    kind = rng.choices(["b2b", "role", "shut", "prefix", "vnet", "delete"], [20, 35, 10, 30, 5, 6])[0]
     name = rng.choice(sorted(SP))
+    if kind in ("role", "shut", "delete") and name in m.deleted:
+        return ("create", name)  # no role or shutdown on a deleted neighbor
+    if kind == "delete":
+        if len(m.deleted) >= 2:
+            return ("create", rng.choice(sorted(m.deleted)))
+        return ("delete", name)
     if kind == "b2b":
         return ("b2b", not m.b2b)
     if kind == "role":
@@ -175,6 +207,12 @@ def apply_model(m, op):
         (m.announced[op[1]].add if op[3] else m.announced[op[1]].discard)(op[2])
     elif kind == "vnet":
         (m.vnet.add if op[2] else m.vnet.discard)(op[1])
+    elif kind == "delete":  # its role and shutdown go with it
+        m.deleted.add(op[1])
+        m.roles[op[1]] = None
+        m.shut.discard(op[1])
+    elif kind == "create":
+        m.deleted.discard(op[1])
 
 
 def rs_config(*lines):
@@ -203,6 +241,15 @@ def apply_network(op, stopped):
             apply_prefix(sp, op[2], op[3])
     elif kind == "vnet":
         rs_config("address-family ipv4 unicast", "{}network {}".format("" if op[2] else "no ", op[1]))
+    elif kind == "delete":
+        rs_config("no neighbor {}".format(SP[op[1]].addr))
+    elif kind == "create":  # as in r1/frr.conf
+        sp = SP[op[1]]
+        if sp.ibgp:
+            rs_config("neighbor {} peer-group IBGP".format(sp.addr))
+        else:
+            rs_config("neighbor {} remote-as {}".format(sp.addr, sp.asn),
+                      "neighbor {} peer-group EBGP".format(sp.addr))
     elif kind == "stop":
         SP[op[1]].stop(hard=op[2])
         stopped.add(op[1])
@@ -226,34 +273,97 @@ def sessions():
     return {s.name: data.get(s.addr, {}).get("bgpState") for s in SPEAKERS}
 
 
+def some(prefixes, limit=8):
+    """A set of prefixes for a message: sorted, at most limit of them."""
+    p = sorted(prefixes)
+    return str(p) if len(p) <= limit else "{} ... ({} in all)".format(p[:limit], len(p))
+
+
 def observe(m):
-    """(ok, details): tables equal the model and sessions match shutdowns."""
+    """(ok, details): tables equal the model and sessions match shutdowns
+    and deletions."""
     exp = m.expected()
     got = {s.name: s.received() for s in SPEAKERS}
     st = sessions()
     diff = {}
     for n in sorted(SP):
         missing, extra = exp[n] - got[n], got[n] - exp[n]
-        up_ok = (st[n] == "Established") != (n in m.shut)
+        up_ok = (st[n] == "Established") != m.gone(n)
         if missing or extra or not up_ok:
-            diff[n] = "missing {} extra {} session {}".format(sorted(missing), sorted(extra), st[n])
+            diff[n] = "missing {} extra {} session {}".format(some(missing), some(extra), st[n])
     return not diff, diff
 
 
 def quiesce(m, need_reeval):
     """Wait until observe() holds for SETTLE seconds (and the module ran a
-    re-evaluation after a policy change); returns (ok, diff, seconds)."""
+    re-evaluation after a policy change) while no monitored speaker logs
+    an UPDATE; that moment is a barrier for the monitor (nothing in
+    flight). Returns (ok, diff, seconds)."""
     start, diff = time.time(), {"r1": "no route-server re-evaluation after the policy change"}
+    mon = STATE.get("monitor")
     while time.time() - start < QUIESCE_TIMEOUT:
         if need_reeval is None or rs_json(r1())["reevaluations"] > need_reeval:
             ok, diff = observe(m)
             if ok:
+                quiet_since, sizes = time.time(), [r.size() for r in READERS.values()]
                 time.sleep(SETTLE)
                 ok, diff = observe(m)
+                if ok and (sizes != [r.size() for r in READERS.values()] or not outq_empty()):
+                    ok, diff = False, {"monitor": "UPDATEs still on their way to the monitored speakers"}
                 if ok:
+                    if mon is not None:
+                        mon.tl.barrier(quiet_since)
+                        poll_monitor()
                     return True, {}, time.time() - start
         time.sleep(0.1)
     return False, diff, time.time() - start
+
+
+# --- transient monitor ---------------------------------------------------------
+
+READERS = {}  # monitored speaker -> LogReader of its updates.jsonl
+
+
+def outq_empty():
+    """r1 holds no packet it has not written to a monitored speaker."""
+    data = vtysh_json(r1(), "show bgp neighbors json")
+    return all(not data.get(s.addr, {}).get("messageStats", {}).get("depthOutq") for s in MONITORED)
+
+
+def prefix_owner():
+    """prefix -> source: every prefix in the test has one."""
+    owner = {VNET_FIXED: VNET, VNET_EXTRA: VNET}
+    for s in SPEAKERS:
+        owner.update((p, s.name) for p in s.pool + s.filler)
+    return owner
+
+
+def start_monitor(m):
+    for s in MONITORED:
+        READERS[s.name] = LogReader(s.updates_log())
+    STATE["monitor"] = Checker(Timeline(m.withheld(), m.shut | m.deleted), prefix_owner())
+
+
+def record_op(op, t, m):
+    STATE["monitor"].tl.op(t, op, m.withheld(), m.shut | m.deleted)
+
+
+def poll_monitor():
+    """Check what the monitored speakers logged since the last poll."""
+    mon = STATE["monitor"]
+    for name, reader in READERS.items():
+        mon.count(name)
+        for rec in reader.read():
+            mon.feed(name, rec)
+    return mon
+
+
+def monitor_lines():
+    mon = STATE.get("monitor")
+    if mon is None:
+        return []
+    poll_monitor()
+    return ["monitor: " + l for l in mon.summary() + mon.report(op_str)]
 
 
 def failure(what, m, index, batch, history, diff):
@@ -264,7 +374,8 @@ def failure(what, m, index, batch, history, diff):
         "model: " + m.describe(),
     ]
     lines += ["  {}: {}".format(n, d) for n, d in sorted(diff.items())]
-    lines.append("r1 table: {}".format(sorted(received_prefixes(r1()))))
+    lines.append("r1 table: {}".format(some(received_prefixes(r1()), 40)))
+    lines += monitor_lines()
     lines.append("history (op index: op):")
     lines += ["  {}: {}".format(i, op_str(o)) for i, o in history]
     text = "\n".join(lines)
@@ -277,9 +388,11 @@ def failure(what, m, index, batch, history, diff):
 
 def test_initial_state():
     m = new_model()
-    ok, diff, _ = quiesce(m, None)
+    start_monitor(m)
+    ok, diff, took = quiesce(m, None)
     assert ok, failure("initial state mismatch", m, 0, [], [], diff)
     STATE["model"], STATE["counters"] = m, established_counters(r1())
+    logger.info("rs_model: initial state after %.1f s", took)
 
 
 def test_random_operations():
@@ -297,9 +410,11 @@ def test_random_operations():
                 index += 1
                 history.append((index, op))
                 logger.info("rs_model op #%d: %s", index, op_str(op))
-            if op[0] in ("shut", "stop", "start"):
+            if op[0] in ("shut", "stop", "start", "delete", "create"):
                 touched.add(op[1])
             apply_model(m, op)
+            if op[0] != "pause":
+                record_op(op, time.time(), m)
             apply_network(op, stopped)
         ok, diff, took = quiesce(m, reeval)
         assert ok, failure("no quiescence", m, index, batch, history, diff)
@@ -309,7 +424,15 @@ def test_random_operations():
         assert not reset, failure("session reset (established, dropped) before -> after",
                                   m, index, batch, history, {n: str(v) for n, v in reset.items()})
         last, checks, worst = now, checks + 1, max(worst, took)
+    mon = poll_monitor()
     summary = "rs_model: seed {} - {} ops, {} quiescent points checked, 0 mismatches, " \
               "{:.0f} s, slowest convergence {:.1f} s".format(SEED, index, checks, time.time() - t0, worst)
-    print(summary, flush=True)
-    logger.info(summary)
+    lines = [summary] + ["rs_model monitor: " + l for l in mon.summary()]
+    lines.append("rs_model monitor: {} transient leaks (expected 0){}".format(
+        mon.n_leaks(), "".join("; {} after {} ops ({} windows)".format(n, k, w)
+                               for k, (n, w) in sorted(mon.by_kind().items()))))
+    for l in lines:
+        print(l, flush=True)
+        logger.info(l)
+    assert not mon.leaks, failure("transient leak", m, index, [], history,
+                                  {"monitor": "{} leaked announces".format(mon.n_leaks())})
