@@ -363,6 +363,7 @@ def monitor_lines():
     if mon is None:
         return []
     poll_monitor()
+    mon.dump(os.path.join(get_topogen().logdir, "monitor.json"))
     return ["monitor: " + l for l in mon.summary() + mon.report(op_str)]
 
 
@@ -425,6 +426,7 @@ def test_random_operations():
                                   m, index, batch, history, {n: str(v) for n, v in reset.items()})
         last, checks, worst = now, checks + 1, max(worst, took)
     mon = poll_monitor()
+    mon.dump(os.path.join(get_topogen().logdir, "monitor.json"))
     summary = "rs_model: seed {} - {} ops, {} quiescent points checked, 0 mismatches, " \
               "{:.0f} s, slowest convergence {:.1f} s".format(SEED, index, checks, time.time() - t0, worst)
     lines = [summary] + ["rs_model monitor: " + l for l in mon.summary()]
