@@ -24,7 +24,7 @@ DEFINE_MTYPE_STATIC(BGP_RS, RS_CACHE, "Route-server peer role cache");
 
 #define RS_DEBUG() DEBUG_MODE_CHECK(&rs_debug, DEBUG_MODE_ALL)
 
-struct debug rs_debug = {
+DSO_LOCAL struct debug rs_debug = {
 	.conf = "debug bgp route-server",
 	.desc = "BGP route server",
 };
@@ -159,32 +159,41 @@ static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi,
 /* The per-path decision: must stay tiny, it runs for every path and
  * update-group.
  */
+static int __attribute__((noinline))
+rs_debug_withheld(const struct bgp_path_info *pi)
+{
+	if (pi->peer->connection->status == Deleted)
+		zlog_debug("route-server: %pFX from deleted neighbor %s withheld",
+			   bgp_dest_get_prefix(pi->net), pi->peer->host);
+	return 0;
+}
+
 static int rs_announce_check(struct update_subgroup *subgrp,
 			     struct bgp_path_info *pi, const struct prefix *p,
 			     bool *deny)
 {
-	const struct update_group *updgrp = subgrp->update_group;
-	uint32_t key = updgrp->module_key[rs_key_slot];
+	uint32_t key = subgrp->update_group->module_key[rs_key_slot];
 	const struct rs_inst *inst;
 
 	if (!key)
 		return 0;
 	inst = rs_insts[key >> 8];
 	/* A role group outliving its instance (bgp being deleted): send
-	 * nothing rather than everything.
+	 * nothing rather than everything. A freed slot is reused only after
+	 * every group carrying it was regrouped (rs_roles_clear) or deleted
+	 * with its bgp.
 	 */
-	if (unlikely(!inst || inst->bgp != updgrp->bgp)) {
+	if (unlikely(!inst)) {
 		*deny = true;
 		return 0;
 	}
-	if ((inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
-	    1) {
-		*deny = true;
-		if (unlikely(RS_DEBUG()) &&
-		    pi->peer->connection->status == Deleted)
-			zlog_debug("route-server: %pFX from deleted neighbor %s withheld from u%" PRIu64,
-				   p, pi->peer->host, updgrp->id);
-	}
+	if (!((inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
+	      1))
+		return 0;
+	*deny = true;
+	/* a tail call: the hot path saves no registers for it */
+	if (unlikely(RS_DEBUG()))
+		return rs_debug_withheld(pi);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ DECLARE_MGROUP(BGP_RS);
  * neighbors withheld while bgpd clears them.
  */
 struct debug;
-extern struct debug rs_debug;
+extern DSO_LOCAL struct debug rs_debug;
 
 /* One configured role: a neighbor (address or interface) or a peer-group,
  * mirrored from the northbound tree by its callbacks.
@@ -87,7 +87,7 @@ DECLARE_DLIST(rs_tombs, struct rs_tomb, item);
  * means "no role"; the key carries the slot, so the per-path hook finds
  * its instance without a lookup.
  */
-extern struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+extern DSO_LOCAL struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
 extern void rs_withhold_update(struct rs_inst *inst);
 extern bool rs_role_cfg_set(struct rs_inst *inst, const char *name,
 			    enum rs_role role);

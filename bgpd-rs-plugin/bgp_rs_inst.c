@@ -15,7 +15,7 @@ DEFINE_MGROUP(BGP_RS, "bgpd route-server");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_INST, "Route-server instance");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_ROLE, "Route-server role");
 
-struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+DSO_LOCAL struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
 
 struct rs_inst *rs_inst_find(const struct bgp *bgp)
 {
