@@ -5,7 +5,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 
 from lib import topotest
@@ -234,3 +233,16 @@ def set_addresses(router, links, forwarding=True):
             router.cmd_raises("ip addr add {} dev {}".format(addr, seg))
     if forwarding:
         router.cmd_raises("sysctl -qw net.ipv4.ip_forward=1")
+
+
+def load_rs_config(tgen, text, name="r1"):
+    """Write the route server's frr.conf into the run's log directory and
+    load it with zebra and bgpd with the module (daemons start with
+    tgen.start_router())."""
+    from lib.topogen import TopoRouter
+
+    conf = os.path.join(tgen.logdir, "{}-frr.conf".format(name))
+    with open(conf, "w") as f:
+        f.write(text)
+    tgen.gears[name].load_frr_config(
+        conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])

@@ -449,3 +449,33 @@ def test_cleanup_unusable_instances():
     assert "%" not in out, out
     assert "vrf R'ED" not in running_config(r2)
     assert g("r2").net.checkRouterRunning() == ""
+
+
+def test_instance_slots_exhausted():
+    """At most 255 BGP instances can have route-server configuration (the
+    update-group key carries the slot). The 256th is refused when the
+    northbound prepares the commit, with a clear error, and nothing of it
+    is applied; deleting an instance frees its slot."""
+    r2 = g("r2")
+    path = os.path.join(r2.gearlogdir, "many-vrfs.conf")
+    with open(path, "w") as f:
+        for i in range(260):
+            f.write("router bgp 65530 vrf S{0}\n bgp route-server branch-to-branch\nexit\n".format(i))
+    out = r2.cmd("vtysh -f {} 2>&1".format(path))
+    assert "too many BGP instances with route-server configuration (at most 255)" in out, out
+    on = [i for i in range(260)
+          if vtysh_json(r2, "show bgp vrf S{} route-server json".format(i)).get("branchToBranch")]
+    full = len(on)
+    # the slots other instances hold (default, BLUE, ...) plus these: 255
+    assert 240 < full < 255 and on == list(range(full)), on
+    refused = "S{}".format(full)
+    assert "router bgp 65530 vrf {}\n bgp route-server".format(refused) not in running_config(r2)
+    # one slot freed, the refused instance can have it
+    out = vtysh_config(r2, "no router bgp 65530 vrf S0",
+                       "router bgp 65530 vrf " + refused, "bgp route-server branch-to-branch")
+    assert "%" not in out, out
+    assert vtysh_json(r2, "show bgp vrf {} route-server json".format(refused))["branchToBranch"] is True
+    out = vtysh_config(r2, *["no router bgp 65530 vrf S{}".format(i) for i in range(1, 260)])
+    assert "%" not in out, out
+    assert "vrf S1\n" not in running_config(r2)
+    assert g("r2").net.checkRouterRunning() == ""

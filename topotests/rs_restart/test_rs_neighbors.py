@@ -28,9 +28,10 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 sys.path.append(CWD)
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from lib.topolog import logger  # noqa: E402
-from rslib import configure, roles_exchange, rs_json, wait_for  # noqa: E402
+from rslib import (  # noqa: E402
+    configure, load_rs_config, roles_exchange, rs_json, start_lan_topology, wait_for)
 import rsbird  # noqa: E402
 
 pytestmark = [pytest.mark.bgpd]
@@ -98,20 +99,8 @@ def bird_conf(k, logdir):
 def setup_module(mod):
     rsbird.require_bird()
 
-    def build(tgen):
-        sw = tgen.add_switch("s1")
-        for r in ("r1", "bird"):
-            tgen.add_router(r)
-            sw.add_link(tgen.gears[r])
-
-    tgen = Topogen(build, mod.__name__)
-    tgen.start_topology()
-    conf = os.path.join(tgen.logdir, "r1-frr.conf")
-    with open(conf, "w") as f:
-        f.write(rs_conf())
-    tgen.gears["r1"].load_frr_config(
-        conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "-M route_server")]
-    )
+    tgen = start_lan_topology(mod, ("r1", "bird"))
+    load_rs_config(tgen, rs_conf())
     tgen.start_router()
     bird = tgen.gears["bird"]
     bird.cmd_raises("ip link set lo up; ip link set bird-eth0 up")

@@ -24,9 +24,10 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 sys.path.append(CWD)
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from lib.topolog import logger  # noqa: E402
-from rslib import configure, rs_json, vtysh_json, wait_for  # noqa: E402
+from rslib import (  # noqa: E402
+    configure, load_rs_config, rs_json, start_lan_topology, vtysh_json, wait_for)
 import rsbird  # noqa: E402
 
 pytestmark = [pytest.mark.bgpd]
@@ -101,20 +102,8 @@ def receiver_conf(logfile):
 def setup_module(mod):
     rsbird.require_bird()
 
-    def build(tgen):
-        sw = tgen.add_switch("s1")
-        for r in ("r1", "inj", "nva"):
-            tgen.add_router(r)
-            sw.add_link(tgen.gears[r])
-
-    tgen = Topogen(build, mod.__name__)
-    tgen.start_topology()
-    conf = os.path.join(tgen.logdir, "r1-frr.conf")
-    with open(conf, "w") as f:
-        f.write(RS_CONF.format(inj=INJ, nva=NVA, vnet=VNET))
-    tgen.gears["r1"].load_frr_config(
-        conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "-M route_server")]
-    )
+    tgen = start_lan_topology(mod, ("r1", "inj", "nva"))
+    load_rs_config(tgen, RS_CONF.format(inj=INJ, nva=NVA, vnet=VNET))
     tgen.start_router()
     for name, addr in (("inj", INJ), ("nva", NVA)):
         r = tgen.gears[name]
