@@ -90,7 +90,7 @@ class Checker:
     def count(self, receiver):
         return self.counts.setdefault(receiver, {
             "updates": 0, "announces": 0, "withdraws": 0, "checked": 0,
-            "unattributed": 0, "sessions": 0, "leaks": 0})
+            "changing": 0, "late": 0, "unattributed": 0, "sessions": 0, "leaks": 0})
 
     def feed(self, receiver, rec):
         """One record of exa_api.py's log (see there for the format)."""
@@ -107,7 +107,7 @@ class Checker:
         t = rec["t"]
         first, last = self.tl.candidates(t)
         states = self.tl.states[first:last + 1]
-        verdict = {}  # source -> leak reason or None
+        verdict = {}  # source -> (leak reason or None, changing, late)
         for prefix in ann:
             src = self.owner.get(prefix)
             if src is None:
@@ -115,17 +115,25 @@ class Checker:
                 continue
             c["checked"] += 1
             if src not in verdict:
-                verdict[src] = None
-                if all(src in st.get(receiver, ()) for st in states):
+                held = [src in st.get(receiver, ()) for st in states]
+                reason = None
+                if all(held):
                     gones = self.tl.gones[first:last + 1]
                     gone = any(src in g or receiver in g for g in gones)
-                    verdict[src] = "source or receiver shut/deleted" if gone else "matrix"
-            if verdict[src]:
+                    reason = "source or receiver shut/deleted" if gone else "matrix"
+                # changing: withheld in some candidate state (a transition);
+                # late: withheld before and after the op of its own window,
+                # allowed only by an earlier candidate
+                verdict[src] = (reason, any(held) and not all(held),
+                                len(held) > 2 and all(held[-2:]) and not all(held))
+            c["changing"] += verdict[src][1]
+            c["late"] += verdict[src][2]
+            if verdict[src][0]:
                 c["leaks"] += 1
                 k = self.tl.window(t)
                 leak = self.leaks.get((k, receiver, src))
                 if leak is None:
-                    leak = self.leaks[(k, receiver, src)] = Leak(k, first, receiver, src, verdict[src])
+                    leak = self.leaks[(k, receiver, src)] = Leak(k, first, receiver, src, verdict[src][0])
                 leak.prefixes.append(prefix)
                 leak.times.append(t)
 
@@ -137,11 +145,28 @@ class Checker:
         for r in sorted(self.counts):
             c = self.counts[r]
             lines.append(
-                "{}: {} updates received ({} announces, {} withdraws, {} sessions), "
-                "{} announces checked, {} unattributed, {} leaks".format(
+                "{}: {} updates received ({} announces, {} withdraws, {} sessions up), "
+                "{} announces checked ({} while their source's state changed, {} allowed "
+                "only by an earlier operation), {} unattributed, {} leaks".format(
                     r, c["updates"], c["announces"], c["withdraws"], c["sessions"],
-                    c["checked"], c["unattributed"], c["leaks"]))
+                    c["checked"], c["changing"], c["late"], c["unattributed"], c["leaks"]))
         return lines
+
+    def coverage(self):
+        """op kind -> number of (op, monitored receiver) pairs where the
+        receiver had a session before and after the op and some source
+        that existed then was withheld from it both before and after: the
+        transitions in which a leak could have been seen."""
+        tl, out = self.tl, {}
+        for k in range(1, len(tl.ops)):
+            gone = tl.gones[k - 1] | tl.gones[k]
+            for r in self.counts:
+                if r in gone:
+                    continue
+                both = tl.states[k - 1].get(r, frozenset()) & tl.states[k].get(r, frozenset())
+                if any(s not in tl.gones[k - 1] or s not in tl.gones[k] for s in both):
+                    out[tl.ops[k][0]] = out.get(tl.ops[k][0], 0) + 1
+        return out
 
     def by_kind(self):
         """op kind -> (leaked announces, windows) over all leaks."""

@@ -430,6 +430,8 @@ def test_random_operations():
     summary = "rs_model: seed {} - {} ops, {} quiescent points checked, 0 mismatches, " \
               "{:.0f} s, slowest convergence {:.1f} s".format(SEED, index, checks, time.time() - t0, worst)
     lines = [summary] + ["rs_model monitor: " + l for l in mon.summary()]
+    lines.append("rs_model monitor: (op, speaker) transitions with a route withheld before and after: "
+                 + ", ".join("{} {}".format(k, n) for k, n in sorted(mon.coverage().items())))
     lines.append("rs_model monitor: {} transient leaks (expected 0){}".format(
         mon.n_leaks(), "".join("; {} after {} ops ({} windows)".format(n, k, w)
                                for k, (n, w) in sorted(mon.by_kind().items()))))

@@ -86,6 +86,8 @@ def test_clean_log_passes():
     assert not c.leaks, c.report()
     n = c.counts["x1"]
     assert (n["updates"], n["announces"], n["withdraws"], n["checked"], n["sessions"]) == (7, 6, 2, 6, 1)
+    # v1 at 10.2 and 20.1 (b2b changing), at 31.0 also late
+    assert (n["changing"], n["late"]) == (3, 1)
 
 
 def test_leaks_are_flagged():
@@ -106,6 +108,8 @@ def test_leaks_are_flagged():
     text = "\n".join(c.report())
     assert "LEAK op #1 (('b2b', True))" in text and "10.1.0.0/24" in text
     assert c.by_kind() == {"b2b": (1, 1), "delete": (1, 1), "role": (2, 1)}
+    # x1 (ER) always has e1 and itself withheld; v1 before op 1, after op 2
+    assert c.coverage() == {"b2b": 2, "delete": 1, "role": 1}
 
 
 def test_window_without_barrier_is_wide():
