@@ -51,14 +51,23 @@ gw2=.. vpn1=.. nva1=.."): `no neighbor` with 300k paths; a dynamic
 neighbor with 300k paths drops (bgpd deletes it); with 20k: shutdown and
 no shutdown, session drop (SIGKILL), role ER -> VPN -> ER, b2b on / off
 (ER->ER never), peer-group join / leave (leave deletes the neighbor in
-FRR 10.3), peer-group role ER -> VPN -> ER with a dynamic member.
+FRR 10.3), peer-group role ER -> VPN -> ER with a dynamic member; and
+changes of the whole configuration: bgpd killed (SIGKILL) and started
+again with its saved configuration (`write memory`, `vtysh -b -d bgpd`),
+`no router bgp` and the instance re-created from the saved file (`vtysh
+-d bgpd -f`), frr-reload.py --reload of a file where gw1 is gateway vpn
+(plus unrelated changes) and back. The first two close the monitors'
+sessions: the count covers every session, each monitor must have gone
+down and come back with its controls, and r1 must hold gw1's table again.
 
   RS_ISOLATION_PREFIXES=N   size of the large tables (default 300000)
   RS_ISOLATION_SMALL=N      size in the smaller tests (default 20000)
 """
 
+import datetime
 import json
 import os
+import re
 import sys
 import time
 
@@ -78,6 +87,7 @@ from rslib import (  # noqa: E402
     established_counters,
     have,
     rs_json,
+    vtysh_config,
     vtysh_json,
     wait_for,
 )
@@ -197,7 +207,9 @@ class Exa:
         self.router = None
         self.pos, self.buf = 0, b""
         self.rib, self.updates, self.eors, self.states = set(), 0, 0, []
-        self.window, self.window_withdrawn = set(), 0
+        # UPDATEs of the current session (r1's updatesSent counts those)
+        self.session_updates = 0
+        self.window, self.window_withdrawn, self.window_states = set(), 0, []
 
     def path(self, fname):
         return os.path.join(self.router.gearlogdir, fname)
@@ -262,12 +274,16 @@ class Exa:
         nbr = msg.get("neighbor", {})
         if msg.get("type") == "state":
             self.states.append(nbr.get("state"))
+            self.window_states.append(nbr.get("state"))
             if nbr.get("state") != "up":
                 self.rib.clear()
+            else:
+                self.session_updates = 0
             return
         if msg.get("type") != "update":
             return
         self.updates += 1
+        self.session_updates += 1
         message = nbr.get("message", {})
         if "eor" in message:
             self.eors += 1
@@ -286,7 +302,7 @@ class Exa:
     def mark(self):
         """Start a new counting window."""
         self.poll()
-        self.window, self.window_withdrawn = set(), 0
+        self.window, self.window_withdrawn, self.window_states = set(), 0, []
 
 
 MONITORS = {n: Exa(n, monitor=True) for n in MONITOR_NAMES}
@@ -423,14 +439,17 @@ def wait_controls():
              "monitors hold the positive controls (VNet, x1's; nva1: nva2's)", count=150)
 
 
-def forced_walks(cleared, first=None, change=None):
+def forced_walks(cleared, first=None, change=None, toggle=True, gap=WALK_GAP):
     """Walks of the whole table for every peer: x1's role toggled
     nva / none (the module re-evaluates every established peer, 100 ms
-    later) and a soft clear out of all peers, every WALK_GAP s, at least
+    later) and a soft clear out of all peers, every gap s, at least
     MIN_WALKS times and until cleared() holds. first: config lines applied
     in the same vtysh call as the first walk (the change under test);
     change: a function making the change, called right before the first
-    walk. STATE["walks during"] counts the walks asked for while r1 held
+    walk. toggle=False: the soft clear out only, from enable mode, for a
+    change that holds the configuration meanwhile (frr-reload.py; x1's
+    role would also be in its diff). gap: seconds from walk to walk.
+    STATE["walks during"] counts the walks asked for while r1 held
     injector paths (its RIB count, read in the same vtysh call, above the
     baseline)."""
     r1 = g("r1")
@@ -441,12 +460,16 @@ def forced_walks(cleared, first=None, change=None):
     walks = during = 0
     done = False
     while walks < MIN_WALKS or (not done and walks < MAX_WALKS):
-        role = "neighbor {} route-server role nva".format(X1) if walks % 2 == 0 else \
-            "no neighbor {} route-server role".format(X1)
-        lines = (list(first) if first and walks == 0 else []) + [
-            role, "do clear bgp ipv4 unicast * soft out", "do show bgp ipv4 unicast summary json"]
         tw = time.time()
-        out_ = configure(r1, *lines)
+        if toggle:
+            role = "neighbor {} route-server role nva".format(X1) if walks % 2 == 0 else \
+                "no neighbor {} route-server role".format(X1)
+            lines = (list(first) if first and walks == 0 else []) + [
+                role, "do clear bgp ipv4 unicast * soft out", "do show bgp ipv4 unicast summary json"]
+            out_ = configure(r1, *lines)
+        else:
+            lines = ["clear bgp ipv4 unicast * soft out", "show bgp ipv4 unicast summary json"]
+            out_ = r1.cmd("vtysh {} 2>&1".format(" ".join("-c '{}'".format(l) for l in lines)))
         try:
             summ = json.JSONDecoder().raw_decode(out_[out_.index("{"):])[0]
         except ValueError as err:
@@ -456,20 +479,22 @@ def forced_walks(cleared, first=None, change=None):
         assert "%" not in text, out_
         walks += 1
         during += summ.get("ribCount", 0) > STATE["rib baseline"]
-        time.sleep(max(0.0, tw + WALK_GAP - time.time()))
+        time.sleep(max(0.0, tw + gap - time.time()))
         done = cleared()
-    if walks % 2:
+    if toggle and walks % 2:
         configure(r1, "no neighbor {} route-server role".format(X1))
         walks += 1
     if ev0 >= 0:
-        wait_for(lambda: reevals() >= ev0 + 1, True, "the module re-evaluated", count=50)
+        if toggle:
+            wait_for(lambda: reevals() >= ev0 + 1, True, "the module re-evaluated", count=50)
         STATE["reevaluations"] = STATE.get("reevaluations", 0) + reevals() - ev0
     STATE["walks during"] = STATE.get("walks during", 0) + during
     return walks, t0
 
 
 def drain():
-    """Wait until every monitor received every UPDATE r1 sent it."""
+    """Wait until every monitor received every UPDATE r1 sent it (in
+    their current sessions: r1's counters start again with a session)."""
     t0 = time.time()
     last = {}
 
@@ -479,8 +504,8 @@ def drain():
         for name, m in MONITORS.items():
             m.poll()
             state, sent, outq = stats[name]
-            last[name] = (state, sent, outq, m.updates)
-            ok &= state == "Established" and outq == 0 and m.updates >= sent
+            last[name] = (state, sent, outq, m.session_updates)
+            ok &= state == "Established" and outq == 0 and m.session_updates >= sent
         return ok
 
     wait_for(done, True, "monitors drained (r1 updatesSent == monitor's UPDATEs)",
@@ -504,16 +529,31 @@ def report(what, prefixes, leaked, extra=""):
         " ".join("{}={}".format(n, leaked[n]) for n in MONITOR_NAMES), extra)
 
 
-def finish(what, prefixes, counters_before, walks, cleared_after, expect=None):
+def finish(what, prefixes, counters_before, walks, cleared_after, expect=None,
+           after="r1 clean", note=""):
     """Drain, count, report, assert. expect: monitor -> count that must
-    be received (b2b test); every other monitor must get zero."""
+    be received (b2b test); every other monitor must get zero.
+    counters_before None: the change closes the monitors' sessions
+    (restart, instance deletion); each must have gone down and come back,
+    and the count covers what they received in every session."""
     d, last = drain()
     leaked = leaks(prefixes)
-    extra = "; {} forced walks ({} asked for while r1 held injector paths; {} module re-evaluations), r1 clean {:.1f}s after the change, drained in {:.1f}s (r1 sent/monitor got UPDATEs: {})".format(
-        walks, STATE["walks during"], STATE["reevaluations"], cleared_after, d, " ".join("{}={}/{}".format(n, last[n][1], last[n][3]) for n in MONITOR_NAMES))
+    extra = "; {} forced walks ({} asked for while r1 held injector paths; {} module re-evaluations), {} {:.1f}s after the change, drained in {:.1f}s (r1 sent/monitor got UPDATEs: {})".format(
+        walks, STATE["walks during"], STATE["reevaluations"], after, cleared_after, d, " ".join("{}={}/{}".format(n, last[n][1], last[n][3]) for n in MONITOR_NAMES))
+    if note:
+        extra += "; " + note
+    if counters_before is None:
+        extra += "; monitor sessions: {}".format(" ".join(
+            "{}={}".format(n, "/".join(m.window_states)) for n, m in MONITORS.items()))
     report(what, prefixes, leaked, extra)
     wait_controls()
-    assert monitor_counters() == counters_before, "a monitor session was reset"
+    if counters_before is None:
+        for n, m in MONITORS.items():
+            st = m.window_states
+            assert "down" in st and "up" in st[st.index("down"):], \
+                "{}: {} did not reconnect: sessions {}".format(what, n, st)
+    else:
+        assert monitor_counters() == counters_before, "a monitor session was reset"
     want = {n: 0 for n in MONITOR_NAMES}
     want.update(expect or {})
     assert leaked == want, "{}: monitors received withheld prefixes: {} (expected {})".format(what, leaked, want)
@@ -702,3 +742,228 @@ def test_peer_group_role_change_dynamic():
     assert role_of(DYN) == "gateway-expressroute"
     finish("isolation peer-group role change (dynamic member)", prefixes, counters, w1 + w2, 0.0)
     rsbird.stop_bird(g("dyn"))
+
+
+# --- whole-configuration changes: bgpd restart, instance deletion, reload -----
+
+
+def r1_config():
+    """r1's running configuration, as a configuration file holds it."""
+    return g("r1").cmd_raises("vtysh -c 'show running-config' | sed -n '/^frr version/,$p'")
+
+
+def role_line(name, role):
+    return " neighbor {} route-server role {}\n".format(ADDR[name], role)
+
+
+ROLE_NAMES = ("gw1",) + MONITOR_NAMES
+
+
+def roles():
+    """gw1's and the monitors' roles in r1's module (YANG names)."""
+    n = rs_json(g("r1"))["neighbors"]
+    return {name: n.get(ADDR[name], {}).get("role") for name in ROLE_NAMES}
+
+
+def write_memory():
+    """`write memory`: r1's integrated configuration file, with the roles
+    (and branch-to-branch off) in it."""
+    r1 = g("r1")
+    r1.vtysh_cmd("write memory")
+    saved = r1.cmd_raises("cat /etc/frr/frr.conf")
+    for name in ROLE_NAMES:
+        assert role_line(name, ROLES[name]) in saved, saved
+    assert "branch-to-branch" not in saved, saved
+
+
+def everything_back():
+    st = monitor_stats()
+    return all(st[n][0] == "Established" for n in MONITOR_NAMES) and pfx_rcd(GW1) == N_SMALL
+
+
+def apply_saved_config(cmd):
+    """Run cmd (vtysh applying r1's saved configuration to bgpd), then
+    point bgpd's log back to bgpd.log: the integrated file holds every
+    daemon's `log file` line (a framework setup), and the last one wins."""
+    r1 = g("r1")
+    out_ = r1.cmd("{} 2>&1; echo rc=$?".format(cmd))
+    assert out_.strip().endswith("rc=0"), "{}: {}".format(cmd, out_)
+    r1.vtysh_cmd("configure terminal\nlog file {} debug".format(
+        os.path.join(r1.gearlogdir, "bgpd.log")), daemon="bgpd")
+
+
+def reconnect_walks(t0):
+    """After r1's bgpd has its configuration again (restart, instance
+    re-created): forced walks while the sessions come back and gw1's table
+    loads, then more with every session up and gw1's paths in the table.
+    Returns (walks, seconds from t0 until everything was back)."""
+    w1, _ = forced_walks(everything_back)
+    wait_for(everything_back, True, "monitors established and r1 holds gw1's prefixes again",
+             count=LOAD_POLLS, wait=POLL)
+    t_back = time.time() - t0
+    w2, _ = forced_walks(lambda: True)
+    assert roles() == {n: ROLES[n].replace(" ", "-") for n in ROLE_NAMES}
+    return w1 + w2, t_back
+
+
+def bgpd_pid():
+    pid = g("r1").cmd("cat /var/run/frr/bgpd.pid 2>/dev/null").strip()
+    return int(pid) if pid.isdigit() else None
+
+
+def test_bgpd_restart():
+    """r1's bgpd is killed (SIGKILL) and started again with its saved
+    configuration (`write memory`, then `vtysh -b -d bgpd` as watchfrr
+    does after a restart: line by line, each role right after its
+    neighbor). gw1's prefixes reach no monitor while everything
+    reconnects; the controls and gw1's table come back."""
+    prefixes = gw1_up(120)
+    write_memory()
+    r1 = g("r1")
+    old = bgpd_pid()
+    t0 = time.time()
+    r1.killDaemons(["bgpd"])  # SIGKILL, waits until it is gone
+    r1.startDaemons(["bgpd"])
+    apply_saved_config("vtysh -b -d bgpd")
+    assert bgpd_pid() not in (None, old)
+    walks, t_back = reconnect_walks(t0)
+    finish("isolation bgpd restart (SIGKILL, saved config)", prefixes, None, walks, t_back,
+           after="sessions and gw1's table back")
+
+
+def test_instance_delete():
+    """`no router bgp 65515` while gw1's paths are in the table: every
+    session closes, and no monitor may get gw1's prefixes before its
+    session goes down. Then the instance is re-created from the saved
+    configuration (`vtysh -d bgpd -f`) and everything comes back."""
+    prefixes = gw1_up(128)
+    write_memory()
+    r1 = g("r1")
+    t0 = time.time()
+    out_ = vtysh_config(r1, "no router bgp {}".format(RS_AS))
+    assert "%" not in out_, out_
+
+    def gone():
+        for m in MONITORS.values():
+            m.poll()
+        return ("router bgp" not in r1_config(), {n: "down" in m.window_states for n, m in MONITORS.items()})
+
+    wait_for(gone, (True, {n: True for n in MONITOR_NAMES}), "instance deleted, every monitor session down",
+             count=150, wait=POLL)
+    t_gone = time.time() - t0
+    apply_saved_config("vtysh -d bgpd -f /etc/frr/frr.conf")
+    walks, t_back = reconnect_walks(t0)
+    finish("isolation instance deletion and re-creation (every monitor down {:.1f}s after it)".format(t_gone),
+           prefixes, None, walks, t_back, after="sessions and gw1's table back")
+
+
+def frr_reload(path):
+    """frr-reload.py --reload path, from the project's prefix, as an
+    operator runs it, with soft-out walks back to back while it runs (it
+    changes a role in two steps some 50 ms apart: these walks are what
+    would find a moment in between). Returns (walks, seconds it took)."""
+    r1 = g("r1")
+    bindir = os.path.dirname(r1.cmd_raises("command -v vtysh").strip())
+    reload_py = os.path.join(os.path.dirname(bindir), "sbin", "frr-reload.py")
+    rc = path + ".rc"
+
+    def start():
+        r1.cmd_raises(
+            "rm -f {rc}; ( /usr/bin/python3 {py} --reload --stdout --bindir {b} --confdir /etc/frr {f} "
+            ">{f}.out 2>&1; echo $? >{rc} ) </dev/null >/dev/null 2>&1 &".format(
+                rc=rc, py=reload_py, b=bindir, f=path))
+
+    walks, t0 = forced_walks(lambda: os.path.exists(rc), change=start, toggle=False, gap=0.0)
+    wait_for(lambda: os.path.exists(rc), True, "frr-reload.py " + path, count=300)
+    took = time.time() - t0
+    with open(rc) as f, open(path + ".out") as o:
+        status, output = f.read().strip(), o.read()
+    assert status == "0", "frr-reload.py {}: exit status {}: {}".format(path, status, output)
+    return walks, took
+
+
+def bgpd_log_size():
+    try:
+        return os.path.getsize(os.path.join(g("r1").gearlogdir, "bgpd.log"))
+    except OSError:
+        return 0
+
+
+def roleless_moments(offset):
+    """From r1's bgpd command log past offset (the framework has bgpd log
+    every command, to the microsecond): each interval in which gw1 had no
+    role (its old role removed, the new one not set yet), in ms, with the
+    number of soft-out walks asked for in it."""
+    with open(os.path.join(g("r1").gearlogdir, "bgpd.log"), errors="replace") as f:
+        f.seek(offset)
+        lines = f.read().splitlines()
+    res, start, walks = [], None, 0
+    for line in lines:
+        m = re.match(r"(\d+/\d+/\d+ \d+:\d+:\d+\.\d+) BGP: .*?#\s*(.*)$", line)
+        if not m:
+            continue
+        t = datetime.datetime.strptime(m.group(1), "%Y/%m/%d %H:%M:%S.%f")
+        cmd = m.group(2).strip()
+        if cmd.startswith("no neighbor {} route-server role".format(GW1)):
+            start, walks = t, 0
+        elif start and cmd.startswith("neighbor {} route-server role".format(GW1)):
+            res.append(((t - start).total_seconds() * 1000, walks))
+            start = None
+        elif start and cmd.startswith("clear bgp"):
+            walks += 1
+    return res
+
+
+def test_config_reload():
+    """frr-reload.py applies a file in which gw1 is `gateway vpn` (with
+    b2b off its routes are still withheld from gw2, vpn1 and nva1) and
+    unrelated changes (two descriptions, a prefix-list, 16 more VNet
+    prefixes), then the original file back. No session resets.
+    frr-reload.py replaces a role line in two steps: `no neighbor gw1
+    route-server role ...` (a vtysh call of its own, after which gw1 has
+    no role), then, after its other deletions (one vtysh call each: the
+    way back deletes the descriptions and VNet prefixes after the role),
+    the new line with the additions (`vtysh -f`); the report gives each
+    such moment (bgpd's command log) and the walks in it."""
+    prefixes = gw1_up(112)
+    r1 = g("r1")
+    counters = monitor_counters()
+    gw1_counter = established_counters(r1)[GW1]
+    base = r1_config()
+    er = role_line("gw1", "gateway expressroute")
+    assert er in base, base
+    changed = base.replace(er, role_line("gw1", "gateway vpn"))
+    extra = [" neighbor {} description {} reload test\n".format(ADDR[n], n) for n in ("nva2", "x1")]
+    for name, line in zip(("nva2", "x1"), extra):
+        remote_as = " neighbor {} remote-as {}\n".format(ADDR[name], ASN[name])
+        assert remote_as in changed, changed
+        changed = changed.replace(remote_as, remote_as + line)
+    plist = "ip prefix-list RELOAD seq 5 permit 10.250.0.0/16\n"
+    changed = changed.replace("\nrouter bgp {}\n".format(RS_AS), "\n{}!\nrouter bgp {}\n".format(plist, RS_AS), 1)
+    assert plist in changed, changed
+    vnet = "  network {}\n".format(VNET)
+    nets = ["  network 10.250.{}.0/24\n".format(i) for i in range(16)]
+    assert vnet in changed, changed
+    changed = changed.replace(vnet, vnet + "".join(nets))
+    extra += nets
+    files = {}
+    for key, text in (("vpn", changed), ("er", base)):
+        files[key] = os.path.join(r1.gearlogdir, "reload-gw1-{}.conf".format(key))
+        with open(files[key], "w") as f:
+            f.write(text)
+    log0 = bgpd_log_size()
+    w1, t1 = frr_reload(files["vpn"])
+    conf = r1_config()
+    assert role_of(GW1) == "gateway-vpn" and all(l in conf for l in extra + [plist]), conf
+    drain()
+    first = leaks(prefixes)
+    w2, t2 = frr_reload(files["er"])
+    conf = r1_config()
+    assert role_of(GW1) == "gateway-expressroute" and not any(l in conf for l in extra + [plist]), conf
+    assert established_counters(r1)[GW1] == gw1_counter, "the reloads reset gw1's session"
+    finish("isolation config reload (frr-reload.py: gw1 ER->VPN->ER; descriptions, a prefix-list, VNet prefixes)",
+           prefixes, counters, w1 + w2, t1 + t2, after="reloads done",
+           note="after the reload to VPN: leaked {}; gw1 had no role for {}".format(
+               " ".join("{}={}".format(n, first[n]) for n in MONITOR_NAMES),
+               ", ".join("{:.0f} ms ({} walks asked for meanwhile)".format(*m)
+                         for m in roleless_moments(log0)) or "no moment"))
