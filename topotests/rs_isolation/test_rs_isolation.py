@@ -78,11 +78,12 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 sys.path.append(os.path.join(CWD, "../rs_restart"))
 
-from lib.topogen import Topogen, TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import get_topogen  # noqa: E402
 from lib import topotest  # noqa: E402
 from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
-    RS_MODULE,
+    load_rs_config,
+    start_lan_topology,
     configure,
     established_counters,
     have,
@@ -315,20 +316,8 @@ def setup_module(mod):
     if not have(EXABGP):
         pytest.fail("needs ExaBGP from Debian (package exabgp)", pytrace=False)
 
-    nodes = ("r1",) + tuple(ADDR)
-
-    def build(tgen):
-        sw = tgen.add_switch("s1")
-        for r in nodes:
-            tgen.add_router(r)
-            sw.add_link(tgen.gears[r])
-
-    tgen = Topogen(build, mod.__name__)
-    tgen.start_topology()
-    conf = os.path.join(tgen.logdir, "r1-frr.conf")
-    with open(conf, "w") as f:
-        f.write(rs_conf())
-    tgen.gears["r1"].load_frr_config(conf, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])
+    tgen = start_lan_topology(mod, ("r1",) + tuple(ADDR))
+    load_rs_config(tgen, rs_conf())
     tgen.start_router()
     for name, addr in ADDR.items():
         tgen.gears[name].cmd_raises("ip link set lo up; ip link set {0}-eth0 up; "
