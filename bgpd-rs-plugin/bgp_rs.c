@@ -22,8 +22,6 @@
 DEFINE_MTYPE_STATIC(BGP_RS, RS_TOMB, "Route-server deleted neighbor");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_CACHE, "Route-server peer role cache");
 
-#define RS_DEBUG() DEBUG_MODE_CHECK(&rs_debug, DEBUG_MODE_ALL)
-
 DSO_LOCAL struct debug rs_debug = {
 	.conf = "debug bgp route-server",
 	.desc = "BGP route server",
@@ -34,19 +32,9 @@ DSO_LOCAL struct debug rs_debug = {
 /* How often deleted neighbors are checked for remaining paths. */
 #define RS_TOMB_POLL_MS 500
 
-/* Our slot in update_group->module_key (bgp_updgrp_module_key_register). */
-static int rs_key_slot = -1;
+DSO_LOCAL int rs_key_slot = -1;
 
 /* --- source-role cache (read per path, rebuilt on changes) --------------- */
-
-/* Multiplicative (Fibonacci) hashing: the top bits of the product are the
- * well-mixed ones, so the index is taken from there.
- */
-static inline unsigned int rs_cache_hash(const struct peer *peer,
-					 unsigned int shift)
-{
-	return ((uint32_t)((uintptr_t)peer >> 4) * 2654435761u) >> shift;
-}
 
 static void rs_cache_put(struct rs_peer_slot *tab, unsigned int mask,
 			 unsigned int shift, const struct peer *peer,
@@ -58,20 +46,6 @@ static void rs_cache_put(struct rs_peer_slot *tab, unsigned int mask,
 		i = (i + 1) & mask;
 	tab[i].peer = peer;
 	tab[i].src = src;
-}
-
-static inline enum rs_source rs_cache_get(const struct rs_inst *inst,
-					  const struct peer *peer)
-{
-	unsigned int mask = inst->cache_mask, i;
-
-	if (!mask)
-		return RS_SRC_NONE;
-	for (i = rs_cache_hash(peer, inst->cache_shift); inst->cache[i].peer;
-	     i = (i + 1) & mask)
-		if (inst->cache[i].peer == peer)
-			return inst->cache[i].src;
-	return RS_SRC_NONE;
 }
 
 /* Rebuild from the live neighbors with a role and the deleted ones whose
@@ -128,15 +102,6 @@ enum rs_source rs_path_source(const struct rs_inst *inst,
 
 /* --- bgpd hooks ---------------------------------------------------------- */
 
-/* Labeled-unicast update-groups are fed from the unicast table, so they
- * get the same policy.
- */
-static inline bool rs_afi_safi(afi_t afi, safi_t safi)
-{
-	return (afi == AFI_IP || afi == AFI_IP6) &&
-	       (safi == SAFI_UNICAST || safi == SAFI_LABELED_UNICAST);
-}
-
 /* Peers of different roles (and instances) never share an update-group;
  * the key carries the instance slot and the destination role. Pure: bgpd
  * calls it more than once per regroup.
@@ -187,8 +152,7 @@ static int rs_announce_check(struct update_subgroup *subgrp,
 		*deny = true;
 		return 0;
 	}
-	if (!((inst->withhold[rs_cache_get(inst, pi->peer)] >> (key & 0xff)) &
-	      1))
+	if (!rs_withheld(inst, rs_cache_get(inst, pi->peer), key & 0xff))
 		return 0;
 	*deny = true;
 	/* a tail call: the hot path saves no registers for it */
@@ -321,9 +285,20 @@ static void rs_walk(struct event *t)
 
 	inst->reevals++;
 	if (RS_DEBUG())
-		zlog_debug("route-server: re-evaluating VRF %s (walk %u)",
-			   rs_inst_vrf(inst->bgp), inst->reevals);
-	rs_each_paf(inst, rs_walk_paf);
+		zlog_debug("route-server: re-evaluating VRF %s (walk %u%s)",
+			   rs_inst_vrf(inst->bgp), inst->reevals,
+			   inst->reselect ? ", best-path selection" : "");
+	if (inst->reselect)
+		rs_reselect(inst);
+	if (inst->reannounce)
+		rs_each_paf(inst, rs_walk_paf);
+	inst->reannounce = false;
+}
+
+void rs_walk_schedule(struct rs_inst *inst)
+{
+	event_add_timer_msec(bm->master, rs_walk, inst, RS_WALK_DELAY_MS,
+			     &inst->t_walk);
 }
 
 /* A neighbor whose role changes leaves its update-group at once (the key
@@ -340,12 +315,17 @@ static void rs_regroup_paf(struct peer_af *paf)
 		bgp_announce_route(paf->peer, paf->afi, paf->safi, false);
 }
 
+/* A role decides the routing preference's rank of the paths, so a role
+ * change re-runs selection too (unless the preference ranks nothing).
+ */
 static void rs_changed(struct rs_inst *inst)
 {
 	rs_cache_rebuild(inst);
 	rs_each_paf(inst, rs_regroup_paf);
-	event_add_timer_msec(bm->master, rs_walk, inst, RS_WALK_DELAY_MS,
-			     &inst->t_walk);
+	if (inst->pref != RS_PREF_ASPATH)
+		inst->reselect = true;
+	inst->reannounce = true;
+	rs_walk_schedule(inst);
 }
 
 /* RS_ROLE_NONE removes the entry. */
@@ -378,8 +358,8 @@ void rs_b2b_set(struct rs_inst *inst, bool on)
 			   rs_inst_vrf(inst->bgp), on ? "on" : "off");
 	inst->b2b = on;
 	rs_withhold_update(inst);
-	event_add_timer_msec(bm->master, rs_walk, inst, RS_WALK_DELAY_MS,
-			     &inst->t_walk);
+	inst->reannounce = true;
+	rs_walk_schedule(inst);
 }
 
 /* --- lifetime ------------------------------------------------------------ */
@@ -401,7 +381,8 @@ static void rs_inst_free(struct rs_inst *inst)
  */
 void rs_inst_put(struct rs_inst *inst)
 {
-	if (!inst->b2b && !rs_roles_count(&inst->roles) &&
+	if (!inst->b2b && inst->pref == RS_PREF_EXPRESSROUTE &&
+	    !rs_roles_count(&inst->roles) &&
 	    !rs_tombs_count(&inst->tombs))
 		rs_inst_free(inst);
 }
@@ -429,6 +410,7 @@ void rs_core_init(void)
 	hook_register_prio(peer_status_changed, HOOK_DEFAULT_PRIORITY - 100,
 			   rs_peer_status_changed);
 	hook_register(bgp_inst_delete, rs_inst_delete);
+	rs_path_init();
 }
 
 /* Before bgpd tears its instances down (frr_early_fini, as bgp_bmp.c). */

@@ -7,6 +7,7 @@
 #ifndef BGP_RS_H
 #define BGP_RS_H
 
+#include "lib/debug.h"
 #include "lib/memory.h"
 #include "lib/typesafe.h"
 
@@ -21,8 +22,8 @@ DECLARE_MGROUP(BGP_RS);
 /* "debug bgp route-server": role changes, re-evaluations, paths of deleted
  * neighbors withheld while bgpd clears them.
  */
-struct debug;
 extern DSO_LOCAL struct debug rs_debug;
+#define RS_DEBUG() DEBUG_MODE_CHECK(&rs_debug, DEBUG_MODE_ALL)
 
 /* One configured role: a neighbor (address or interface) or a peer-group,
  * mirrored from the northbound tree by its callbacks.
@@ -64,6 +65,11 @@ struct rs_inst {
 	struct rs_roles_head roles;
 	struct rs_tombs_head tombs;
 
+	enum rs_pref pref;
+	uint8_t rank[RS_SRC_MAX]; /* rs_pref_rank() per source for pref */
+	bool reselect;	 /* the next walk re-runs best-path selection */
+	bool reannounce; /* the next walk re-announces role neighbors */
+
 	struct rs_peer_slot *cache;
 	unsigned int cache_mask; /* capacity - 1 (power of two) or 0 */
 	unsigned int cache_shift; /* 32 - log2(capacity) */
@@ -74,6 +80,51 @@ struct rs_inst {
 };
 
 #define RS_MAX_INSTANCES 255
+
+/* Our slot in update_group->module_key (bgp_updgrp_module_key_register):
+ * instance slot << 8 | destination role, 0 for a role-less group.
+ */
+extern DSO_LOCAL int rs_key_slot;
+
+/* Multiplicative (Fibonacci) hashing: the top bits of the product are the
+ * well-mixed ones, so the index is taken from there.
+ */
+static inline unsigned int rs_cache_hash(const struct peer *peer,
+					 unsigned int shift)
+{
+	return ((uint32_t)((uintptr_t)peer >> 4) * 2654435761u) >> shift;
+}
+
+/* Source role of a path's peer (VNet for the instance's own paths). */
+static inline enum rs_source rs_cache_get(const struct rs_inst *inst,
+					  const struct peer *peer)
+{
+	unsigned int mask = inst->cache_mask, i;
+
+	if (!mask)
+		return RS_SRC_NONE;
+	for (i = rs_cache_hash(peer, inst->cache_shift); inst->cache[i].peer;
+	     i = (i + 1) & mask)
+		if (inst->cache[i].peer == peer)
+			return inst->cache[i].src;
+	return RS_SRC_NONE;
+}
+
+/* Labeled-unicast update-groups are fed from the unicast table, so they
+ * get the same policy.
+ */
+static inline bool rs_afi_safi(afi_t afi, safi_t safi)
+{
+	return (afi == AFI_IP || afi == AFI_IP6) &&
+	       (safi == SAFI_UNICAST || safi == SAFI_LABELED_UNICAST);
+}
+
+/* Whether the policy keeps a path from src from role dst. */
+static inline bool rs_withheld(const struct rs_inst *inst, enum rs_source src,
+			       enum rs_role dst)
+{
+	return (inst->withhold[src] >> dst) & 1;
+}
 
 static inline int rs_role_cmp(const struct rs_role_cfg *a,
 			      const struct rs_role_cfg *b)
@@ -116,6 +167,18 @@ extern void rs_b2b_set(struct rs_inst *inst, bool on);
 extern enum rs_source rs_path_source(const struct rs_inst *inst,
 				     const struct peer *from);
 extern unsigned int rs_tomb_count(const struct rs_inst *inst);
+extern void rs_walk_schedule(struct rs_inst *inst);
+
+/* bgp_rs_path.c: best allowed path per role, routing preference */
+extern void rs_path_init(void);
+extern void rs_pref_set(struct rs_inst *inst, enum rs_pref pref);
+extern void rs_reselect(struct rs_inst *inst);
+/* The best path of dest that role dst may have, in best-path order, after
+ * the selected path best; NULL if none.
+ */
+extern struct bgp_path_info *rs_best_allowed(const struct rs_inst *inst,
+					     struct bgp_path_info *best,
+					     enum rs_role dst);
 
 
 /* bgp_rs_stats.c: counters and warnings, one table walk per instance */
@@ -123,7 +186,7 @@ struct rs_peer_stats {
 	struct peer *peer;
 	enum rs_role role;
 	const char *from; /* peer-group the role is inherited from, or NULL */
-	uint32_t rcvd, sent, withheld;
+	uint32_t rcvd, sent, withheld, alt;
 	bool active, addpath; /* scratch of the walk, per AFI */
 };
 /* Fills one entry per neighbor with a role (in bgp->peer order); returns
@@ -133,12 +196,25 @@ extern unsigned int rs_stats_collect(const struct rs_inst *inst,
 				     struct rs_peer_stats **stats);
 extern void rs_stats_free(struct rs_peer_stats **stats);
 
-typedef void (*rs_withheld_cb)(void *ctx, afi_t afi, const struct prefix *p,
-			       const struct peer *from, enum rs_source src,
-			       enum rs_verdict verdict);
+/* A prefix whose best path (with add-path: a path) the policy keeps from
+ * a neighbor, and what the neighbor gets instead.
+ */
+struct rs_withheld {
+	afi_t afi;
+	const struct prefix *p;
+	const struct bgp_path_info *best; /* the path withheld */
+	enum rs_source src;
+	enum rs_verdict verdict;
+	const struct bgp_path_info *alt; /* best allowed path, or NULL */
+	enum rs_source alt_src;
+};
+typedef void (*rs_withheld_cb)(void *ctx, const struct rs_withheld *w);
+/* Returns the number of prefixes (add-path: paths) with no allowed path;
+ * *n_alt counts those where dst gets another path than the best.
+ */
 extern unsigned int rs_walk_withheld(const struct rs_inst *inst,
 				     struct peer *dst, rs_withheld_cb cb,
-				     void *ctx);
+				     void *ctx, unsigned int *n_alt);
 extern void rs_warnings(const struct rs_inst *inst,
 			void (*emit)(void *ctx, const char *text), void *ctx);
 extern bool rs_active_active_warning(const struct rs_inst *inst, char *buf,

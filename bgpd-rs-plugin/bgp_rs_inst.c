@@ -16,10 +16,14 @@ DEFINE_MTYPE_STATIC(BGP_RS, RS_INST, "Route-server instance");
 DEFINE_MTYPE_STATIC(BGP_RS, RS_ROLE, "Route-server role");
 
 DSO_LOCAL struct rs_inst *rs_insts[RS_MAX_INSTANCES + 1];
+/* Highest slot in use: best-path selection looks instances up per
+ * comparison, and there is usually one.
+ */
+static unsigned int rs_inst_hi;
 
 struct rs_inst *rs_inst_find(const struct bgp *bgp)
 {
-	for (unsigned int i = 1; i <= RS_MAX_INSTANCES; i++)
+	for (unsigned int i = 1; i <= rs_inst_hi; i++)
 		if (rs_insts[i] && rs_insts[i]->bgp == bgp)
 			return rs_insts[i];
 	return NULL;
@@ -48,7 +52,10 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		rs_roles_init(&inst->roles);
 		rs_tombs_init(&inst->tombs);
 		rs_withhold_update(inst);
+		for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
+			inst->rank[src] = rs_pref_rank(src, inst->pref);
 		rs_insts[i] = inst;
+		rs_inst_hi = MAX(rs_inst_hi, i);
 		return inst;
 	}
 	return NULL;
@@ -179,5 +186,7 @@ void rs_inst_release(struct rs_inst *inst)
 	rs_roles_fini(&inst->roles);
 	rs_tombs_fini(&inst->tombs);
 	rs_insts[inst->slot] = NULL;
+	while (rs_inst_hi && !rs_insts[rs_inst_hi])
+		rs_inst_hi--;
 	XFREE(MTYPE_RS_INST, inst);
 }

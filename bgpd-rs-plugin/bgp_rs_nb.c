@@ -95,6 +95,7 @@ static int rs_nb_instance_destroy(struct nb_cb_destroy_args *args)
 		return NB_OK;
 	rs_roles_clear(inst);
 	rs_b2b_set(inst, false);
+	rs_pref_set(inst, RS_PREF_EXPRESSROUTE);
 	rs_inst_put(inst);
 	return NB_OK;
 }
@@ -119,6 +120,28 @@ static void rs_nb_b2b_cli_show(struct vty *vty, const struct lyd_node *dnode,
 		vty_out(vty, " bgp route-server branch-to-branch\n");
 	else if (show_defaults)
 		vty_out(vty, " no bgp route-server branch-to-branch\n");
+}
+
+/* /frr-bgp-route-server:route-server/instance/routing-preference */
+static int rs_nb_pref_modify(struct nb_cb_modify_args *args)
+{
+	struct rs_inst *inst;
+
+	if (args->event != NB_EV_APPLY)
+		return NB_OK;
+	inst = rs_nb_inst(args->dnode);
+	if (inst)
+		rs_pref_set(inst, rs_pref_parse(yang_dnode_get_string(args->dnode,
+								      NULL)));
+	return NB_OK;
+}
+
+static void rs_nb_pref_cli_show(struct vty *vty, const struct lyd_node *dnode,
+				bool show_defaults)
+{
+	if (show_defaults || !yang_dnode_is_default(dnode, NULL))
+		vty_out(vty, " bgp route-server routing-preference %s\n",
+			yang_dnode_get_string(dnode, NULL));
 }
 
 /* /frr-bgp-route-server:route-server/instance/neighbor */
@@ -206,6 +229,13 @@ const struct frr_yang_module_info frr_bgp_route_server_info = {
 			},
 		},
 		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/routing-preference",
+			.cbs = {
+				.modify = rs_nb_pref_modify,
+				.cli_show = rs_nb_pref_cli_show,
+			},
+		},
+		{
 			.xpath = "/frr-bgp-route-server:route-server/instance/neighbor",
 			.cbs = {
 				.create = rs_nb_neighbor_create,
@@ -260,6 +290,10 @@ const struct frr_yang_module_info frr_bgp_route_server_info = {
 		},
 		{
 			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/prefixes-withheld",
+			.cbs.get_elem = rs_state_neighbor_get_elem,
+		},
+		{
+			.xpath = "/frr-bgp-route-server:route-server/instance/state/neighbor/prefixes-alternate-path",
 			.cbs.get_elem = rs_state_neighbor_get_elem,
 		},
 		{
@@ -346,11 +380,16 @@ static int rs_nb_config_write_inst(struct bgp *bgp, struct vty *vty)
 {
 	const struct lyd_node *dnode;
 
-	dnode = yang_dnode_getf(running_config->dnode,
-				RS_XPATH_INST "/branch-to-branch",
-				rs_inst_vrf(bgp));
-	if (dnode)
-		nb_cli_show_dnode_cmds(vty, dnode, false);
+	static const char *const leaves[] = { "branch-to-branch",
+					      "routing-preference" };
+
+	for (unsigned int i = 0; i < array_size(leaves); i++) {
+		dnode = yang_dnode_getf(running_config->dnode,
+					RS_XPATH_INST "/%s", rs_inst_vrf(bgp),
+					leaves[i]);
+		if (dnode)
+			nb_cli_show_dnode_cmds(vty, dnode, false);
+	}
 	return 0;
 }
 

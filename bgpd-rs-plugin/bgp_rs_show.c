@@ -79,6 +79,8 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 		json_object_string_add(json, "vrfName", rs_inst_vrf(bgp));
 		asn_asn2json(json, "localAs", bgp->as, bgp->asnotation);
 		json_object_boolean_add(json, "branchToBranch", inst->b2b);
+		json_object_string_add(json, "routingPreference",
+				       rs_pref_name(inst->pref));
 		json_object_int_add(json, "reevaluations", inst->reevals);
 		json_object_int_add(json, "deletedNeighborsClearing",
 				    rs_tomb_count(inst));
@@ -87,9 +89,9 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 		jwarn = json_object_new_array();
 	} else {
 		vty_out(vty,
-			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\n",
+			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\nRouting preference: %s\n",
 			rs_inst_vrf(bgp), bgp->as_pretty,
-			inst->b2b ? "on" : "off");
+			inst->b2b ? "on" : "off", rs_pref_name(inst->pref));
 	}
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -111,17 +113,19 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 			json_object_int_add(j, "prefixesReceived", s->rcvd);
 			json_object_int_add(j, "prefixesAdvertised", s->sent);
 			json_object_int_add(j, "prefixesWithheld", s->withheld);
+			json_object_int_add(j, "prefixesAlternatePath", s->alt);
 			json_object_object_add(jneigh, s->peer->host, j);
 			continue;
 		}
 		if (!header) {
 			vty_out(vty,
-				"\nNeighbor                  Role                  State        PfxRcd  PfxSent Withheld\n");
+				"\nNeighbor                  Role                  State        PfxRcd  PfxSent Withheld  AltPath\n");
 			header = true;
 		}
-		vty_out(vty, "%-25s %-21s %-12s %7u %8u %8u%s%s\n",
+		vty_out(vty, "%-25s %-21s %-12s %7u %8u %8u %8u%s%s\n",
 			s->peer->host, rs_role_cli(s->role),
 			rs_peer_state(s->peer), s->rcvd, s->sent, s->withheld,
+			s->alt,
 			s->from ? "  via peer-group " : "",
 			s->from ? s->from : "");
 	}
@@ -217,33 +221,67 @@ DEFPY(show_bgp_rs, show_bgp_rs_cmd,
 struct rs_withheld_ctx {
 	struct vty *vty;
 	bool json;
+	bool alt; /* this pass lists the prefixes sent another path */
 	unsigned int n;
 };
+
+static const char *rs_from_str(const struct bgp_path_info *pi,
+			       enum rs_source src)
+{
+	return src == RS_SRC_VNET ? "local" : pi->peer->host;
+}
+
+static const char *rs_src_cli(enum rs_source src)
+{
+	return src == RS_SRC_VNET ? "vnet" : rs_role_cli((enum rs_role)src);
+}
+
+static const char *rs_nexthop_str(const struct attr *attr, char *buf,
+				  size_t len)
+{
+	if (attr->mp_nexthop_len >= IPV6_MAX_BYTELEN)
+		snprintfrr(buf, len, "%pI6", &attr->mp_nexthop_global);
+	else if (attr->mp_nexthop_len == IPV4_MAX_BYTELEN)
+		snprintfrr(buf, len, "%pI4", &attr->mp_nexthop_global_in);
+	else
+		snprintfrr(buf, len, "%pI4", &attr->nexthop);
+	return buf;
+}
 
 /* JSON is streamed (as bgpd's own table dumps are): a million withheld
  * prefixes would otherwise be a million json-c objects.
  */
-static void rs_withheld_one(void *arg, afi_t afi, const struct prefix *p,
-			    const struct peer *from, enum rs_source src,
-			    enum rs_verdict verdict)
+static void rs_withheld_one(void *arg, const struct rs_withheld *w)
 {
 	struct rs_withheld_ctx *ctx = arg;
-	const char *from_str = src == RS_SRC_VNET ? "local" : from->host;
+	const char *from = rs_from_str(w->best, w->src);
+	char nh[INET6_ADDRSTRLEN];
 
-	if (ctx->json) {
+	if (ctx->alt != !!w->alt)
+		return;
+	if (ctx->json && !w->alt)
 		vty_out(ctx->vty,
 			"%s{\"prefix\":\"%pFX\",\"afi\":\"%s\",\"sourceNeighbor\":\"%s\",\"sourceRole\":\"%s\",\"reason\":\"%s\"}",
-			ctx->n ? ",\n" : "\n", p, afi2str_lower(afi), from_str,
-			rs_source_name(src), rs_verdict_reason(verdict));
-		ctx->n++;
-		return;
-	}
-	if (!ctx->n++)
+			ctx->n ? ",\n" : "\n", w->p, afi2str_lower(w->afi), from,
+			rs_source_name(w->src), rs_verdict_reason(w->verdict));
+	else if (ctx->json)
 		vty_out(ctx->vty,
-			"\nPrefix                                      Source neighbor           Source role           Reason\n");
-	vty_out(ctx->vty, "%-43pFX %-25s %-21s %s\n", p, from_str,
-		src == RS_SRC_VNET ? "vnet" : rs_role_cli((enum rs_role)src),
-		rs_verdict_reason(verdict));
+			"%s{\"prefix\":\"%pFX\",\"afi\":\"%s\",\"bestSourceNeighbor\":\"%s\",\"bestSourceRole\":\"%s\",\"reason\":\"%s\",\"sentSourceNeighbor\":\"%s\",\"sentSourceRole\":\"%s\",\"sentNexthop\":\"%s\"}",
+			ctx->n ? ",\n" : "\n", w->p, afi2str_lower(w->afi), from,
+			rs_source_name(w->src), rs_verdict_reason(w->verdict),
+			rs_from_str(w->alt, w->alt_src),
+			rs_source_name(w->alt_src),
+			rs_nexthop_str(w->alt->attr, nh, sizeof(nh)));
+	else if (!w->alt)
+		vty_out(ctx->vty, "%-43pFX %-25s %-21s %s\n", w->p, from,
+			rs_src_cli(w->src), rs_verdict_reason(w->verdict));
+	else
+		vty_out(ctx->vty, "%-43pFX %-25s %-21s %-21s %-25s %-21s %s\n",
+			w->p, from, rs_src_cli(w->src),
+			rs_verdict_reason(w->verdict),
+			rs_from_str(w->alt, w->alt_src), rs_src_cli(w->alt_src),
+			rs_nexthop_str(w->alt->attr, nh, sizeof(nh)));
+	ctx->n++;
 }
 
 DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
@@ -258,7 +296,7 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
 	struct peer *peer;
 	enum rs_role role;
 	const char *from;
-	unsigned int n;
+	unsigned int n = 0, n_alt = 0;
 
 	if (!bgp)
 		return CMD_WARNING;
@@ -274,20 +312,47 @@ DEFPY(show_bgp_rs_withheld, show_bgp_rs_withheld_cmd,
 	role = inst ? rs_peer_role(inst, peer, &from) : RS_ROLE_NONE;
 	if (uj)
 		vty_out(vty,
-			"{\"vrfName\":\"%s\",\"neighbor\":\"%s\",\"role\":\"%s\",\"branchToBranch\":%s,\"withheld\":[",
+			"{\"vrfName\":\"%s\",\"neighbor\":\"%s\",\"role\":\"%s\",\"branchToBranch\":%s,\"routingPreference\":\"%s\",\"withheld\":[",
 			rs_inst_vrf(bgp), peer->host, rs_role_yang(role),
-			inst && inst->b2b ? "true" : "false");
+			inst && inst->b2b ? "true" : "false",
+			rs_pref_name(inst ? inst->pref : RS_PREF_EXPRESSROUTE));
 	else
-		vty_out(vty, "Neighbor %s, role %s, branch-to-branch %s\n",
+		vty_out(vty,
+			"Neighbor %s, role %s, branch-to-branch %s, routing preference %s\n",
 			peer->host, rs_role_cli(role),
-			inst && inst->b2b ? "on" : "off");
-	n = inst ? rs_walk_withheld(inst, peer, rs_withheld_one, &ctx) : 0;
+			inst && inst->b2b ? "on" : "off",
+			rs_pref_name(inst ? inst->pref : RS_PREF_EXPRESSROUTE));
+	if (role == RS_ROLE_NONE) {
+		if (uj)
+			vty_out(vty,
+				"],\"totalWithheld\":0,\"alternatePaths\":[],\"totalAlternatePaths\":0}\n");
+		else
+			vty_out(vty,
+				"\nNo route-server role: nothing is withheld.\n");
+		return CMD_SUCCESS;
+	}
+	/* Two passes, so that each list is streamed in table order. */
+	if (!uj)
+		vty_out(vty,
+			"\nNo allowed path (nothing is sent):\nPrefix                                      Source neighbor           Source role           Reason\n");
+	n = rs_walk_withheld(inst, peer, rs_withheld_one, &ctx, &n_alt);
 	if (uj)
-		vty_out(vty, "%s],\"totalWithheld\":%u}\n", n ? "\n" : "", n);
-	else if (role == RS_ROLE_NONE)
-		vty_out(vty, "\nNo route-server role: nothing is withheld.\n");
+		vty_out(vty,
+			"%s],\"totalWithheld\":%u,\"alternatePaths\":[",
+			n ? "\n" : "", n);
 	else
-		vty_out(vty, "\nTotal withheld: %u\n", n);
+		vty_out(vty,
+			"Total withheld: %u\n\nBest path withheld, another path sent:\nPrefix                                      Best path from            Best path role        Reason                Path sent from            Its role              Next hop\n",
+			n);
+	ctx.alt = true;
+	ctx.n = 0;
+	if (n_alt)
+		rs_walk_withheld(inst, peer, rs_withheld_one, &ctx, &n_alt);
+	if (uj)
+		vty_out(vty, "%s],\"totalAlternatePaths\":%u}\n",
+			n_alt ? "\n" : "", n_alt);
+	else
+		vty_out(vty, "Total sent another path: %u\n", n_alt);
 	return CMD_SUCCESS;
 }
 

@@ -52,7 +52,7 @@ struct rs_state_neighbor {
 	char from[RS_NAME_MAX];
 	enum rs_role role;
 	const char *session; /* static string of bgpd's FSM */
-	uint32_t rcvd, sent, withheld;
+	uint32_t rcvd, sent, withheld, alt;
 };
 
 struct rs_state_warning {
@@ -142,6 +142,7 @@ static void rs_state_snapshot(const struct rs_inst *inst)
 		s->rcvd = st[i].rcvd;
 		s->sent = st[i].sent;
 		s->withheld = st[i].withheld;
+		s->alt = st[i].alt;
 	}
 	rs_stats_free(&st);
 }
@@ -196,6 +197,8 @@ struct yang_data *rs_state_neighbor_get_elem(struct nb_cb_get_elem_args *args)
 		return yang_data_new_uint32(args->xpath, s->sent);
 	if (!strcmp(leaf, "prefixes-withheld"))
 		return yang_data_new_uint32(args->xpath, s->withheld);
+	if (!strcmp(leaf, "prefixes-alternate-path"))
+		return yang_data_new_uint32(args->xpath, s->alt);
 	return NULL;
 }
 

@@ -15,25 +15,51 @@
 
 DEFINE_MTYPE_STATIC(BGP_RS, RS_STATS, "Route-server counters");
 
-/* Whether dst is sent pi (add-path: every valid path; else the best). */
-static inline bool rs_offered(const struct bgp_path_info *pi, bool addpath)
+/* The selected path of a destination (the list is in best-path order, so
+ * it is nearly always the first).
+ */
+static struct bgp_path_info *rs_selected(struct bgp_dest *dest)
 {
-	return addpath ? CHECK_FLAG(pi->flags, BGP_PATH_VALID)
-		       : CHECK_FLAG(pi->flags, BGP_PATH_SELECTED);
+	struct bgp_path_info *pi;
+
+	for (pi = bgp_dest_get_bgp_path_info(dest); pi; pi = pi->next)
+		if (CHECK_FLAG(pi->flags, BGP_PATH_SELECTED))
+			return pi;
+	return NULL;
 }
 
 /*
- * Calls cb for each path the policy keeps from dst: the best path of each
- * prefix, or every valid path when dst receives add-path. Paths learned
- * from dst itself are not counted (BGP never sends them back anyway).
+ * What dst gets of a destination whose selected path best the policy
+ * withholds from it (the caller checked): its best allowed path, or NULL.
+ * *own is set when that path is dst's own: nothing is sent back, and dst
+ * has the route anyway, so it is counted nowhere.
+ */
+static struct bgp_path_info *rs_alt(const struct rs_inst *inst,
+				    struct bgp_path_info *best,
+				    const struct peer *dst, enum rs_role role,
+				    bool *own)
+{
+	struct bgp_path_info *alt = rs_best_allowed(inst, best, role);
+
+	*own = alt && alt->peer == dst;
+	return alt;
+}
+
+/*
+ * Calls cb for each prefix whose best path the policy keeps from dst,
+ * with the path dst gets instead if any; with add-path, for each valid
+ * path kept from it. Paths learned from dst itself are not counted (BGP
+ * never sends them back anyway).
  */
 unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
-			      rs_withheld_cb cb, void *ctx)
+			      rs_withheld_cb cb, void *ctx,
+			      unsigned int *n_alt)
 {
 	enum rs_role role = rs_peer_role(inst, dst, NULL);
 	unsigned int n = 0;
 	afi_t afi;
 
+	*n_alt = 0;
 	if (!role)
 		return 0;
 	for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
@@ -47,29 +73,48 @@ unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 		for (dest = bgp_table_top(table); dest;
 		     dest = bgp_route_next(dest)) {
 			struct bgp_path_info *pi;
+			struct rs_withheld w = { .afi = afi };
+			bool own;
 
 			for (pi = bgp_dest_get_bgp_path_info(dest); pi;
 			     pi = pi->next) {
-				enum rs_source src;
-				enum rs_verdict v;
-
-				if (!rs_offered(pi, addpath) || pi->peer == dst)
+				if (!(addpath ? CHECK_FLAG(pi->flags,
+							   BGP_PATH_VALID)
+					      : CHECK_FLAG(pi->flags,
+							   BGP_PATH_SELECTED)) ||
+				    pi->peer == dst)
 					continue;
-				src = rs_path_source(inst, pi->peer);
-				v = rs_policy_decide(src, role, inst->b2b);
-				if (v != RS_WITHHELD_B2B && v != RS_WITHHELD_NEVER)
+				w.src = rs_path_source(inst, pi->peer);
+				w.verdict = rs_policy_decide(w.src, role,
+							     inst->b2b);
+				if (w.verdict != RS_WITHHELD_B2B &&
+				    w.verdict != RS_WITHHELD_NEVER)
 					continue;
-				n++;
+				w.p = bgp_dest_get_prefix(dest);
+				w.best = pi;
+				w.alt = addpath ? NULL
+						: rs_alt(inst, pi, dst, role,
+							 &own);
+				if (w.alt && own)
+					continue;
+				if (w.alt) {
+					w.alt_src = rs_path_source(inst,
+								   w.alt->peer);
+					(*n_alt)++;
+				} else {
+					n++;
+				}
 				if (cb)
-					cb(ctx, afi, bgp_dest_get_prefix(dest),
-					   pi->peer, src, v);
+					cb(ctx, &w);
 			}
 		}
 	}
 	return n;
 }
 
-/* Counts what every role neighbor is withheld in one walk of the table. */
+/* Counts, for every role neighbor in one walk of the table, the prefixes
+ * (add-path: paths) it is withheld and those it gets another path for.
+ */
 static void rs_stats_withheld(const struct rs_inst *inst,
 			      struct rs_peer_stats *st, unsigned int n)
 {
@@ -78,7 +123,7 @@ static void rs_stats_withheld(const struct rs_inst *inst,
 	for (afi = AFI_IP; afi <= AFI_IP6; afi++) {
 		struct bgp_table *table = inst->bgp->rib[afi][SAFI_UNICAST];
 		struct bgp_dest *dest;
-		bool any = false;
+		bool any = false, any_addpath = false;
 
 		for (unsigned int j = 0; j < n; j++) {
 			st[j].active = st[j].peer->afc[afi][SAFI_UNICAST];
@@ -86,28 +131,43 @@ static void rs_stats_withheld(const struct rs_inst *inst,
 					bgp_addpath_encode_tx(st[j].peer, afi,
 							      SAFI_UNICAST);
 			any |= st[j].active;
+			any_addpath |= st[j].addpath;
 		}
 		if (!table || !any)
 			continue;
 		for (dest = bgp_table_top(table); dest;
 		     dest = bgp_route_next(dest)) {
-			struct bgp_path_info *pi;
+			struct bgp_path_info *best = rs_selected(dest), *pi;
+			uint8_t mask;
 
+			mask = best ? inst->withhold[rs_path_source(inst,
+								    best->peer)]
+				    : 0;
+			for (unsigned int j = 0; mask && j < n; j++) {
+				bool own;
+
+				if (!st[j].active || st[j].addpath ||
+				    !((mask >> st[j].role) & 1) ||
+				    best->peer == st[j].peer)
+					continue;
+				if (!rs_alt(inst, best, st[j].peer, st[j].role,
+					    &own))
+					st[j].withheld++;
+				else if (!own)
+					st[j].alt++;
+			}
+			if (!any_addpath)
+				continue;
 			for (pi = bgp_dest_get_bgp_path_info(dest); pi;
 			     pi = pi->next) {
-				uint8_t mask;
-
 				if (!CHECK_FLAG(pi->flags, BGP_PATH_VALID))
 					continue;
 				mask = inst->withhold[rs_path_source(inst,
 								     pi->peer)];
-				if (!mask)
-					continue;
-				for (unsigned int j = 0; j < n; j++)
-					if (st[j].active &&
+				for (unsigned int j = 0; mask && j < n; j++)
+					if (st[j].addpath &&
 					    (mask >> st[j].role) & 1 &&
-					    pi->peer != st[j].peer &&
-					    rs_offered(pi, st[j].addpath))
+					    pi->peer != st[j].peer)
 						st[j].withheld++;
 			}
 		}

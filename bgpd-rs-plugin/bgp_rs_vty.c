@@ -76,6 +76,49 @@ DEFPY_YANG(rs_b2b, rs_b2b_cmd, "[no] bgp route-server branch-to-branch",
 	return rs_apply(vty, bgp);
 }
 
+DEFPY_YANG(rs_pref, rs_pref_cmd,
+	   "bgp route-server routing-preference <expressroute|vpn|as-path>$pref",
+	   BGP_STR RS_STR
+	   "Which role's paths are preferred (a best-path step after weight)\n"
+	   "Paths from ExpressRoute gateways (the default)\n"
+	   "Paths from VPN gateways and NVAs\n"
+	   "No role preference: AS path length and bgpd's other steps\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	char xpath[XPATH_MAXLEN];
+	const char *bad = rs_name_bad(rs_inst_vrf(bgp), true);
+
+	if (bad) {
+		vty_out(vty, "%% VRF name %s\n", bad);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/routing-preference",
+		 rs_inst_vrf(bgp));
+	nb_cli_enqueue_change(vty, xpath, NB_OP_MODIFY, pref);
+	return rs_apply(vty, bgp);
+}
+
+DEFPY_YANG(no_rs_pref, no_rs_pref_cmd,
+	   "no bgp route-server routing-preference [<expressroute|vpn|as-path>]",
+	   NO_STR BGP_STR RS_STR
+	   "Which role's paths are preferred (a best-path step after weight)\n"
+	   "Paths from ExpressRoute gateways (the default)\n"
+	   "Paths from VPN gateways and NVAs\n"
+	   "No role preference: AS path length and bgpd's other steps\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	char xpath[XPATH_MAXLEN];
+
+	/* such an instance cannot have the leaf */
+	if (rs_name_bad(rs_inst_vrf(bgp), true))
+		return CMD_SUCCESS;
+	snprintf(xpath, sizeof(xpath), RS_XPATH_INST "/routing-preference",
+		 rs_inst_vrf(bgp));
+	nb_cli_enqueue_change(vty, xpath, NB_OP_MODIFY,
+			      rs_pref_name(RS_PREF_EXPRESSROUTE));
+	return rs_apply(vty, bgp);
+}
+
 #define RS_ROLE_HELP                                                           \
 	"Route-server role of the neighbor\n"                                  \
 	"Network virtual appliance (e.g. SD-WAN)\n"                            \
@@ -146,6 +189,8 @@ DEFPY(debug_bgp_rs, debug_bgp_rs_cmd, "[no] debug bgp route-server",
 void rs_vty_init(void)
 {
 	install_element(BGP_NODE, &rs_b2b_cmd);
+	install_element(BGP_NODE, &rs_pref_cmd);
+	install_element(BGP_NODE, &no_rs_pref_cmd);
 	install_element(BGP_NODE, &rs_role_cmd);
 	install_element(BGP_NODE, &no_rs_role_cmd);
 	install_element(ENABLE_NODE, &debug_bgp_rs_cmd);

@@ -69,3 +69,22 @@ enum rs_role rs_role_parse(const char *s)
 			return (enum rs_role)r;
 	return RS_ROLE_NONE;
 }
+
+static const char *const pref_name[RS_PREF_MAX] = {
+	[RS_PREF_EXPRESSROUTE] = "expressroute",
+	[RS_PREF_VPN] = "vpn",
+	[RS_PREF_ASPATH] = "as-path",
+};
+
+const char *rs_pref_name(enum rs_pref pref)
+{
+	return pref < RS_PREF_MAX ? pref_name[pref] : "unknown";
+}
+
+enum rs_pref rs_pref_parse(const char *s)
+{
+	for (int p = 0; p < RS_PREF_MAX; p++)
+		if (!strcmp(s, pref_name[p]))
+			return (enum rs_pref)p;
+	return RS_PREF_MAX;
+}

@@ -81,6 +81,55 @@ static inline uint8_t rs_policy_withhold_mask(enum rs_source src, bool b2b)
 }
 
 /*
+ * Routing preference (Azure's hub routing preference): a best-path step
+ * after weight that ranks paths by the role they were learned from.
+ */
+enum rs_pref {
+	RS_PREF_EXPRESSROUTE = 0, /* the default, as in Azure */
+	RS_PREF_VPN,		  /* "VPN/NVA": VPN and NVA paths first */
+	RS_PREF_ASPATH,		  /* no role preference */
+	RS_PREF_MAX,
+};
+
+/* Rank of a path's source: higher is preferred; 0 = not ranked (VNet
+ * and role-less paths, and every path under as-path).
+ */
+static inline uint8_t rs_pref_rank(enum rs_source src, enum rs_pref pref)
+{
+	switch (src) {
+	case RS_SRC_EXPRESSROUTE:
+		return pref == RS_PREF_EXPRESSROUTE ? 2
+		       : pref == RS_PREF_VPN	    ? 1
+						    : 0;
+	case RS_SRC_NVA:
+	case RS_SRC_VPN:
+		return pref == RS_PREF_EXPRESSROUTE ? 1
+		       : pref == RS_PREF_VPN	    ? 2
+						    : 0;
+	case RS_SRC_NONE:
+	case RS_SRC_VNET:
+	case RS_SRC_MAX:
+		break;
+	}
+	return 0;
+}
+
+/* > 0: a path from a is preferred; < 0: from b; 0: the step does not
+ * decide (same rank, or either path is not ranked).
+ */
+static inline int rs_pref_cmp(uint8_t rank_a, uint8_t rank_b)
+{
+	if (!rank_a || !rank_b)
+		return 0;
+	return (int)rank_a - (int)rank_b;
+}
+
+/* "expressroute", "vpn", "as-path" (CLI words and YANG enum names). */
+const char *rs_pref_name(enum rs_pref pref);
+/* RS_PREF_MAX if unknown. */
+enum rs_pref rs_pref_parse(const char *s);
+
+/*
  * Azure requires an active-active VPN gateway (two sessions) when it
  * exchanges routes with an ExpressRoute gateway through the route server.
  */

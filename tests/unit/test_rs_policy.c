@@ -150,12 +150,67 @@ static void test_names(void)
 	      "reason b2b");
 }
 
+/* Azure's hub routing preference, spec "Routing preference". */
+static void test_pref(void)
+{
+	enum rs_source ranked[] = { RS_SRC_NVA, RS_SRC_EXPRESSROUTE,
+				    RS_SRC_VPN };
+
+	/* expressroute: ER over VPN and NVA; VPN and NVA tie */
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_EXPRESSROUTE, RS_PREF_EXPRESSROUTE),
+			  rs_pref_rank(RS_SRC_VPN, RS_PREF_EXPRESSROUTE)) > 0,
+	      "er pref: er > vpn");
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NVA, RS_PREF_EXPRESSROUTE),
+			  rs_pref_rank(RS_SRC_EXPRESSROUTE, RS_PREF_EXPRESSROUTE)) < 0,
+	      "er pref: nva < er");
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NVA, RS_PREF_EXPRESSROUTE),
+			  rs_pref_rank(RS_SRC_VPN, RS_PREF_EXPRESSROUTE)) == 0,
+	      "er pref: nva = vpn");
+	/* vpn: VPN and NVA over ER, no preference between them */
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_VPN, RS_PREF_VPN),
+			  rs_pref_rank(RS_SRC_EXPRESSROUTE, RS_PREF_VPN)) > 0,
+	      "vpn pref: vpn > er");
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NVA, RS_PREF_VPN),
+			  rs_pref_rank(RS_SRC_EXPRESSROUTE, RS_PREF_VPN)) > 0,
+	      "vpn pref: nva > er");
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NVA, RS_PREF_VPN),
+			  rs_pref_rank(RS_SRC_VPN, RS_PREF_VPN)) == 0,
+	      "vpn pref: nva = vpn");
+	/* as-path ranks nothing; VNet and role-less paths are never ranked */
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK(rs_pref_rank(ranked[i], RS_PREF_ASPATH) == 0,
+		      "as-path ranks nothing (%u)", i);
+		for (int p = 0; p < RS_PREF_MAX; p++) {
+			CHECK(rs_pref_cmp(rs_pref_rank(ranked[i], p),
+					  rs_pref_rank(RS_SRC_VNET, p)) == 0,
+			      "vnet not ranked (%u, %d)", i, p);
+			CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NONE, p),
+					  rs_pref_rank(ranked[i], p)) == 0,
+			      "role-less not ranked (%u, %d)", i, p);
+			/* antisymmetric */
+			for (unsigned int j = 0; j < 3; j++)
+				CHECK(rs_pref_cmp(rs_pref_rank(ranked[i], p),
+						  rs_pref_rank(ranked[j], p)) ==
+					      -rs_pref_cmp(rs_pref_rank(ranked[j], p),
+							   rs_pref_rank(ranked[i], p)),
+				      "antisymmetric %u %u %d", i, j, p);
+		}
+	}
+	for (int p = 0; p < RS_PREF_MAX; p++)
+		CHECK((int)rs_pref_parse(rs_pref_name(p)) == p,
+		      "pref round trip %d", p);
+	CHECK(rs_pref_parse("ExpressRoute") == RS_PREF_MAX, "pref case");
+	CHECK(rs_pref_parse("aspath") == RS_PREF_MAX, "pref unknown");
+	CHECK(!strcmp(rs_pref_name(RS_PREF_ASPATH), "as-path"), "as-path name");
+}
+
 int main(void)
 {
 	test_matrix();
 	test_invariants();
 	test_active_active();
 	test_names();
+	test_pref();
 	printf("policy: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
