@@ -252,6 +252,35 @@ def base_for_reload(router):
     return cfg[cfg.index("router bgp 65515\n"):cfg.index("\nend")] + "\n"
 
 
+def saved_config(router):
+    """running-config as a file would hold it (no vtysh banner)."""
+    cfg = running_config(router)
+    return cfg[cfg.index("frr version"):]
+
+
+def test_frr_reload_routing_preference_round_trip():
+    """frr-reload.py sets, changes and removes the routing preference in
+    place; the running configuration then reloads identically."""
+    r2 = g("r2")
+    base = saved_config(r2)
+    assert "routing-preference" not in base
+    for pref in ("vpn", "as-path"):
+        body = base.replace("router bgp 65515\n",
+                            "router bgp 65515\n bgp route-server routing-preference {}\n".format(pref), 1)
+        out = reload(r2, body)
+        assert out.rstrip().endswith("rc=0"), out
+        assert rs_json(r2)["routingPreference"] == pref
+        assert " bgp route-server routing-preference {}\n".format(pref) in saved_config(r2)
+        again = saved_config(r2)
+        out = reload(r2, again)
+        assert out.rstrip().endswith("rc=0"), out
+        assert saved_config(r2) == again
+    out = reload(r2, base)
+    assert out.rstrip().endswith("rc=0"), out
+    assert rs_json(r2)["routingPreference"] == "expressroute"
+    assert saved_config(r2) == base
+
+
 def test_frr_reload_syntax_error_changes_nothing():
     r2 = g("r2")
     before = running_config(r2)
@@ -422,6 +451,8 @@ NAMES = [
     ("router bgp 65517 vrf " + LONG_VRF, "bgp route-server branch-to-branch",
      "% VRF name too long for route-server configuration (at most 36 characters)"),
     ("router bgp 65517 vrf " + LONG_VRF, "neighbor VG route-server role nva",
+     "% VRF name too long for route-server configuration (at most 36 characters)"),
+    ("router bgp 65517 vrf " + LONG_VRF, "bgp route-server routing-preference vpn",
      "% VRF name too long for route-server configuration (at most 36 characters)"),
 ]
 

@@ -74,6 +74,9 @@ BAD = [
     ("neighbor 192.168.1.3 route-server role nva extra", "% Unknown command"),
     ("bgp route-server branch-to-brunch", "% Unknown command"),
     ("neighbor 300.1.1.1 route-server role nva", "% Specify remote-as or peer-group commands first"),
+    ("bgp route-server routing-preference fastest", "% Unknown command"),
+    ("bgp route-server routing-preference", "% Command incomplete"),
+    ("bgp route-server routing-preference vpn extra", "% Unknown command"),
 ]
 
 
@@ -100,6 +103,48 @@ def test_no_form_ignores_the_role_given():
     assert "192.168.1.3 route-server" not in running_config(r1())
     configure(r1(), "neighbor 192.168.1.3 route-server role nva")
     assert running_config(r1()) == config
+
+
+def test_routing_preference():
+    """Default expressroute, printed only when it is not the default; the
+    "no" form (with or without a value) restores the default; per
+    instance; show, JSON and a re-run of best-path selection without a
+    session reset."""
+    assert rs_json(r1())["routingPreference"] == "expressroute"
+    assert "routing-preference" not in running_config(r1())
+    assert "Routing preference: expressroute" in r1().vtysh_cmd("show bgp route-server")
+    for pref in ("vpn", "as-path"):
+        out = configure(r1(), "bgp route-server routing-preference " + pref)
+        assert "%" not in out, out
+        assert " bgp route-server routing-preference {}\n".format(pref) in running_config(r1())
+        assert rs_json(r1())["routingPreference"] == pref
+    # abbreviations, as for any FRR command
+    configure(r1(), "bgp route-server routing-pref v")
+    assert rs_json(r1())["routingPreference"] == "vpn"
+    configure(r1(), "bgp route-server routing-preference expressroute")
+    assert "routing-preference" not in running_config(r1())
+    configure(r1(), "bgp route-server routing-preference as-path")
+    out = configure(r1(), "no bgp route-server routing-preference vpn")
+    assert "%" not in out, out
+    assert rs_json(r1())["routingPreference"] == "expressroute"
+    assert "routing-preference" not in running_config(r1())
+    before = snapshot()
+    out = configure(r1(), "no bgp route-server routing-preference")
+    assert "%" not in out and snapshot() == before, out
+    # per instance: a VRF's preference leaves the default instance's alone
+    out = vtysh_config(r1(), "router bgp 65515 vrf GREEN", "bgp route-server routing-preference vpn")
+    assert "%" not in out, out
+    assert vtysh_json(r1(), "show bgp vrf GREEN route-server json")["routingPreference"] == "vpn"
+    assert rs_json(r1())["routingPreference"] == "expressroute"
+    cfg = running_config(r1())
+    green = cfg[cfg.index("router bgp 65515 vrf GREEN"):]
+    assert " bgp route-server routing-preference vpn\n" in green.split("exit")[0]
+    # the instance's deletion deletes it; a re-created instance has the default
+    vtysh_config(r1(), "no router bgp 65515 vrf GREEN")
+    vtysh_config(r1(), "router bgp 65515 vrf GREEN")
+    assert vtysh_json(r1(), "show bgp vrf GREEN route-server json")["routingPreference"] == "expressroute"
+    assert "routing-preference" not in running_config(r1())
+    vtysh_config(r1(), "no router bgp 65515 vrf GREEN")
 
 
 def test_peer_group_role():
