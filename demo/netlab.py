@@ -101,6 +101,7 @@ class Lab:
         sh("ip", "netns", "add", self.switch)
         self.segments = set()
         self.nifs = 0
+        self.owner = {}  # interface address -> (node name, interface)
 
     @staticmethod
     def cleanup_stale(tag):
@@ -129,6 +130,7 @@ class Lab:
         sh("ip", "link", "add", segment, "netns", node.ns, "type", "veth", "peer", "name", peer, "netns", self.switch)
         sh("ip", "-n", self.switch, "link", "set", peer, "master", "br-" + segment, "up")
         sh("ip", "-n", node.ns, "addr", "add", address, "dev", segment)
+        self.owner[address.split("/")[0]] = (name, segment)
         sh("ip", "-n", node.ns, "link", "set", segment, "up")
         sh("ip", "netns", "exec", node.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 
