@@ -12,7 +12,8 @@ Roles in depth, on one route server r1 (AS 65515) with FRR peers:
 
 Run-time role changes, inheritance by peer-group members and dynamic
 neighbors, member override, IPv6, add-path TX per-path decisions,
-NO_ADVERTISE, role-less neighbors untouched, one debounced re-evaluation
+NO_ADVERTISE, the best allowed path without add-path, role-less neighbors
+untouched, one debounced re-evaluation
 per burst, no session reset, neighbor deletion, and the saved config
 reloading identically (write + restart, frr-reload.py).
 """
@@ -129,12 +130,16 @@ def paths_from(router, prefix):
 def test_addpath_tx_is_per_path():
     """p3 is now gateway vpn and holds the best path of 10.9/16; p2's
     (nva, longer) path is the alternative. With b2b on, p7 (vpn, add-path)
-    gets only p2's path (vpn -> vpn never); p5 (vpn, no add-path) gets
-    nothing: the best path is withheld (path hiding, documented)."""
+    gets only p2's path (vpn -> vpn never, decided per path); p5 (vpn, no
+    add-path) gets p2's path too: the best path its role may have."""
     configure(g("r1"), "bgp route-server branch-to-branch")
     wait_for(lambda: paths_from("p7", "10.9.0.0/16"), ["65515 65002 65002 65002"], "p7 paths of 10.9/16")
-    expect("p5", "10.9.0.0/16", False, "best path vpn -> vpn withheld, no add-path")
+    wait_for(lambda: paths_from("p5", "10.9.0.0/16"), ["65515 65002 65002 65002"],
+             "p5 gets the best allowed path of 10.9/16")
     expect("p5", "10.2.0.0/16", True, "b2b on")
+    alt = vtysh_json(g("r1"), "show bgp route-server withheld 192.168.1.5 json")["alternatePaths"]
+    assert [(a["prefix"], a["bestSourceNeighbor"], a["reason"], a["sentSourceNeighbor"])
+            for a in alt] == [("10.9.0.0/16", "192.168.1.3", "same gateway type", "192.168.1.2")], alt
     data = vtysh_json(g("r1"), "show bgp route-server withheld 192.168.1.7 json")
     assert {(w["prefix"], w["sourceNeighbor"], w["reason"]) for w in data["withheld"]} == {
         ("10.9.0.0/16", "192.168.1.3", "same gateway type"),
@@ -143,6 +148,7 @@ def test_addpath_tx_is_per_path():
     }
     configure(g("r1"), "no bgp route-server branch-to-branch")
     wait_for(lambda: paths_from("p7", "10.9.0.0/16"), [], "p7 loses 10.9/16 with b2b off")
+    wait_for(lambda: paths_from("p5", "10.9.0.0/16"), [], "p5 loses 10.9/16 with b2b off")
 
 
 def test_role_change_to_none_and_member_override():
