@@ -48,8 +48,9 @@ static struct bgp_path_info *rs_alt(const struct rs_inst *inst,
 /*
  * Calls cb for each prefix whose best path the policy keeps from dst,
  * with the path dst gets instead if any; with add-path, for each valid
- * path kept from it. Paths learned from dst itself are not counted (BGP
- * never sends them back anyway).
+ * path kept from it. dst's own paths are not counted as withheld (BGP
+ * never sends them back anyway), but when its own best path is one its
+ * role may not have (ER-ER, VPN-VPN), the path it is sent instead is.
  */
 unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 			      rs_withheld_cb cb, void *ctx,
@@ -82,7 +83,7 @@ unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 							   BGP_PATH_VALID)
 					      : CHECK_FLAG(pi->flags,
 							   BGP_PATH_SELECTED)) ||
-				    pi->peer == dst)
+				    (addpath && pi->peer == dst))
 					continue;
 				w.src = rs_path_source(inst, pi->peer);
 				w.verdict = rs_policy_decide(w.src, role,
@@ -95,7 +96,7 @@ unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 				w.alt = addpath ? NULL
 						: rs_alt(inst, pi, dst, role,
 							 &own);
-				if (w.alt && own)
+				if ((w.alt && own) || (!w.alt && pi->peer == dst))
 					continue;
 				if (w.alt) {
 					w.alt_src = rs_path_source(inst,
@@ -147,14 +148,15 @@ static void rs_stats_withheld(const struct rs_inst *inst,
 				bool own;
 
 				if (!st[j].active || st[j].addpath ||
-				    !((mask >> st[j].role) & 1) ||
-				    best->peer == st[j].peer)
+				    !((mask >> st[j].role) & 1))
 					continue;
-				if (!rs_alt(inst, best, st[j].peer, st[j].role,
-					    &own))
+				if (rs_alt(inst, best, st[j].peer, st[j].role,
+					   &own)) {
+					if (!own)
+						st[j].alt++;
+				} else if (best->peer != st[j].peer) {
 					st[j].withheld++;
-				else if (!own)
-					st[j].alt++;
+				}
 			}
 			if (!any_addpath)
 				continue;
