@@ -128,6 +128,11 @@ def test_b2b_on(tgen):
     r1 = tgen.gears["r1"]
     rslib.configure(r1, "bgp route-server branch-to-branch")
     rslib.wait_for(lambda: state(tgen), {"er2": NVA1, "vpn1": ER1, "nva2": ER1}, "b2b on")
+    # er1's own path is the best but ER -> ER: it is sent NVA 1's path
+    w = rslib.vtysh_json(r1, "show bgp route-server withheld {} json".format(ER1))
+    assert [(a["prefix"], a["sentSourceNeighbor"]) for a in w["alternatePaths"]] == [(P, NVA1)], w
+    n = rslib.rs_json(r1)["neighbors"][ER1]
+    assert (n["prefixesAlternatePath"], n["prefixesWithheld"]) == (1, 0), n
 
 
 def test_pref_vpn(tgen):
