@@ -233,10 +233,17 @@ static int rs_peer_status_changed(struct peer *peer)
 				   peer->host, rs_source_name(src));
 		event_add_timer_msec(bm->master, rs_tombs_poll, inst,
 				     RS_TOMB_POLL_MS, &inst->t_tombs);
-	} else if (src == (enum rs_source)rs_peer_role(inst, peer, NULL)) {
+		rs_cache_rebuild(inst);
 		return 0;
 	}
+	if (src == (enum rs_source)rs_peer_role(inst, peer, NULL))
+		return 0;
+	/* Its role decides what its paths may reach and how they rank. */
 	rs_cache_rebuild(inst);
+	if (inst->pref != RS_PREF_ASPATH)
+		inst->reselect = true;
+	inst->reannounce = true;
+	rs_walk_schedule(inst);
 	return 0;
 }
 

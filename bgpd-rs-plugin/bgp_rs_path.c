@@ -106,10 +106,11 @@ static int rs_reannounce_updgrp(struct update_group *updgrp, void *arg)
 		/* a new subgroup's table announcement comes after this */
 		if (subgrp->t_coalesce)
 			continue;
+		/* through bgpd, which knows where it may substitute */
 		subgroup_process_announce_selected(subgrp,
-						   rs_best_allowed(ctx->inst,
-								   ctx->best,
-								   key & 0xff),
+						   bgp_subgroup_path_select(subgrp,
+									    ctx->dest,
+									    ctx->best),
 						   ctx->dest, afi, safi, id);
 	}
 	return UPDWALK_CONTINUE;

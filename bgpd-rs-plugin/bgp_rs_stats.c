@@ -37,9 +37,13 @@ static struct bgp_path_info *rs_selected(struct bgp_dest *dest)
 static struct bgp_path_info *rs_alt(const struct rs_inst *inst,
 				    struct bgp_path_info *best,
 				    const struct peer *dst, enum rs_role role,
-				    bool *own)
+				    afi_t afi, bool *own)
 {
-	struct bgp_path_info *alt = rs_best_allowed(inst, best, role);
+	struct bgp_path_info *alt = NULL;
+
+	/* bgpd substitutes only where add-path is not configured at all */
+	if (dst->addpath_type[afi][SAFI_UNICAST] == BGP_ADDPATH_NONE)
+		alt = rs_best_allowed(inst, best, role);
 
 	*own = alt && alt->peer == dst;
 	return alt;
@@ -48,9 +52,10 @@ static struct bgp_path_info *rs_alt(const struct rs_inst *inst,
 /*
  * Calls cb for each prefix whose best path the policy keeps from dst,
  * with the path dst gets instead if any; with add-path, for each valid
- * path kept from it. dst's own paths are not counted as withheld (BGP
- * never sends them back anyway), but when its own best path is one its
- * role may not have (ER-ER, VPN-VPN), the path it is sent instead is.
+ * path kept from it. A prefix dst is sent nothing for while it has a
+ * path of its own is not counted (it has the route); when its own best
+ * path is one its role may not have (ER-ER, VPN-VPN), the path it is
+ * sent instead is.
  */
 unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 			      rs_withheld_cb cb, void *ctx,
@@ -95,7 +100,7 @@ unsigned int rs_walk_withheld(const struct rs_inst *inst, struct peer *dst,
 				w.best = pi;
 				w.alt = addpath ? NULL
 						: rs_alt(inst, pi, dst, role,
-							 &own);
+							 afi, &own);
 				if ((w.alt && own) || (!w.alt && pi->peer == dst))
 					continue;
 				if (w.alt) {
@@ -151,7 +156,7 @@ static void rs_stats_withheld(const struct rs_inst *inst,
 				    !((mask >> st[j].role) & 1))
 					continue;
 				if (rs_alt(inst, best, st[j].peer, st[j].role,
-					   &own)) {
+					   afi, &own)) {
 					if (!own)
 						st[j].alt++;
 				} else if (best->peer != st[j].peer) {

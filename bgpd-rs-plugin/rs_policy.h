@@ -91,36 +91,35 @@ enum rs_pref {
 	RS_PREF_MAX,
 };
 
-/* Rank of a path's source: higher is preferred; 0 = not ranked (VNet
- * and role-less paths, and every path under as-path).
+/* Rank of a path's source: higher is preferred, 0 = no preference (every
+ * path under as-path). The preference only demotes the other class:
+ * VNet and role-less paths rank with the preferred one, so that the
+ * order stays transitive (bgpd sorts paths by insertion; "not ranked" as
+ * "no decision" would make ER > VPN > role-less > ER possible).
  */
 static inline uint8_t rs_pref_rank(enum rs_source src, enum rs_pref pref)
 {
+	if (pref == RS_PREF_ASPATH || pref >= RS_PREF_MAX)
+		return 0;
 	switch (src) {
 	case RS_SRC_EXPRESSROUTE:
-		return pref == RS_PREF_EXPRESSROUTE ? 2
-		       : pref == RS_PREF_VPN	    ? 1
-						    : 0;
+		return pref == RS_PREF_EXPRESSROUTE ? 2 : 1;
 	case RS_SRC_NVA:
 	case RS_SRC_VPN:
-		return pref == RS_PREF_EXPRESSROUTE ? 1
-		       : pref == RS_PREF_VPN	    ? 2
-						    : 0;
+		return pref == RS_PREF_VPN ? 2 : 1;
 	case RS_SRC_NONE:
 	case RS_SRC_VNET:
 	case RS_SRC_MAX:
 		break;
 	}
-	return 0;
+	return 2;
 }
 
 /* > 0: a path from a is preferred; < 0: from b; 0: the step does not
- * decide (same rank, or either path is not ranked).
+ * decide (same rank, or no preference).
  */
 static inline int rs_pref_cmp(uint8_t rank_a, uint8_t rank_b)
 {
-	if (!rank_a || !rank_b)
-		return 0;
 	return (int)rank_a - (int)rank_b;
 }
 

@@ -176,17 +176,19 @@ static void test_pref(void)
 	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NVA, RS_PREF_VPN),
 			  rs_pref_rank(RS_SRC_VPN, RS_PREF_VPN)) == 0,
 	      "vpn pref: nva = vpn");
-	/* as-path ranks nothing; VNet and role-less paths are never ranked */
+	/* as-path ranks nothing; VNet and role-less paths are never demoted:
+	 * they rank with the preferred class (a transitive order)
+	 */
 	for (unsigned int i = 0; i < 3; i++) {
 		CHECK(rs_pref_rank(ranked[i], RS_PREF_ASPATH) == 0,
 		      "as-path ranks nothing (%u)", i);
 		for (int p = 0; p < RS_PREF_MAX; p++) {
 			CHECK(rs_pref_cmp(rs_pref_rank(ranked[i], p),
-					  rs_pref_rank(RS_SRC_VNET, p)) == 0,
-			      "vnet not ranked (%u, %d)", i, p);
+					  rs_pref_rank(RS_SRC_VNET, p)) <= 0,
+			      "vnet never demoted (%u, %d)", i, p);
 			CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NONE, p),
-					  rs_pref_rank(ranked[i], p)) == 0,
-			      "role-less not ranked (%u, %d)", i, p);
+					  rs_pref_rank(ranked[i], p)) >= 0,
+			      "role-less never demoted (%u, %d)", i, p);
 			/* antisymmetric */
 			for (unsigned int j = 0; j < 3; j++)
 				CHECK(rs_pref_cmp(rs_pref_rank(ranked[i], p),
@@ -196,6 +198,21 @@ static void test_pref(void)
 				      "antisymmetric %u %u %d", i, j, p);
 		}
 	}
+	CHECK(rs_pref_cmp(rs_pref_rank(RS_SRC_NONE, RS_PREF_EXPRESSROUTE),
+			  rs_pref_rank(RS_SRC_EXPRESSROUTE, RS_PREF_EXPRESSROUTE)) == 0,
+	      "role-less ties with the preferred class");
+	/* transitive: a strict order between any three sources agrees */
+	for (int p = 0; p < RS_PREF_MAX; p++)
+		for (int a = 0; a < RS_SRC_MAX; a++)
+			for (int b = 0; b < RS_SRC_MAX; b++)
+				for (int c = 0; c < RS_SRC_MAX; c++) {
+					int ab = rs_pref_cmp(rs_pref_rank(a, p), rs_pref_rank(b, p));
+					int bc = rs_pref_cmp(rs_pref_rank(b, p), rs_pref_rank(c, p));
+					int ac = rs_pref_cmp(rs_pref_rank(a, p), rs_pref_rank(c, p));
+
+					if (ab >= 0 && bc >= 0)
+						CHECK(ac >= 0, "transitive %d %d %d %d", a, b, c, p);
+				}
 	for (int p = 0; p < RS_PREF_MAX; p++)
 		CHECK((int)rs_pref_parse(rs_pref_name(p)) == p,
 		      "pref round trip %d", p);
