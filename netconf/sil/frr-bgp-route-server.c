@@ -13,6 +13,9 @@
  *    running-config, so re-applying is a no-op), then "write memory".
  *  - --target=running: the same validation and apply run from the edit
  *    callbacks (COMMIT phase) of an edit-config on running.
+ *  - Config per instance: branch-to-branch, routing-preference (YANG
+ *    default expressroute = no line in bgpd's config) and the neighbor
+ *    roles.
  *  - /route-server/instance/state is a virtual container filled at <get>
  *    time from "show bgp [vrf X] route-server json".
  *  - bgpd is authoritative: at start (init2) and then periodically, when
@@ -55,7 +58,14 @@
 #include "rs_frr.h"
 
 #define MOD (const xmlChar *)"frr-bgp-route-server"
-#define REV (const xmlChar *)"2026-11-23"
+/* The revision this SIL implements. It must be the newest revision of
+ * yang/frr-bgp-route-server.yang: the Makefile refuses to build otherwise,
+ * and netconfd, given another revision, fails to start with the message
+ * below in its log (a SIL silently ignoring new config nodes would accept
+ * config it never applies to bgpd).
+ */
+#define REV_STR "2026-11-30"
+#define REV (const xmlChar *)REV_STR
 #define N(s) (const xmlChar *)(s)
 
 static ncx_module_t *rs_mod;
@@ -98,6 +108,9 @@ static void conf_from_root(const val_value_t *root, struct rs_nc_conf *c)
 			continue;
 		in = rs_nc_inst_get(c, vrf, true);
 		in->b2b = b2b && !strcmp(b2b, "true");
+		/* absent: the YANG default (expressroute) */
+		in->pref = rs_nc_pref_from_name(
+			leaf_str(inst, "routing-preference"));
 		for (nb = val_find_child(inst, MOD, N("neighbor")); nb;
 		     nb = val_find_next_child(inst, MOD, N("neighbor"), nb)) {
 			const char *name = leaf_str(nb, "name");
@@ -125,6 +138,8 @@ static bool conf_equal(struct rs_nc_conf *a, struct rs_nc_conf *b)
 
 			if (xi->b2b && (!yi || !yi->b2b))
 				return false;
+			if (xi->pref != (yi ? yi->pref : RS_NC_PREF_ER))
+				return false;
 			for (k = 0; k < xi->n_neigh; k++) {
 				struct rs_nc_neigh *yn;
 
@@ -139,6 +154,94 @@ static bool conf_equal(struct rs_nc_conf *a, struct rs_nc_conf *b)
 		}
 	}
 	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* yuma123 enum leaves                                                */
+
+/*
+ * yuma123 2.13 keeps an enum value twice: v.enu.name (what it prints and
+ * compares) and, for values made from a string by val_set_simple_val()
+ * (default leaves it adds, leaves made with agt_make_leaf()), a malloced
+ * copy in v.enu.dname. When an edit or a <commit> changes such a leaf in
+ * place (val_merge), only name is updated; dname keeps the old value, and
+ * val_clone() copies dname. cfg_fill_candidate_from_running() after every
+ * <commit> clones running, so the candidate got the old value back (a role
+ * changed by a commit showed its old value in the candidate; a routing
+ * preference set after a delete of the leaf came back as expressroute,
+ * and the next commit of an unrelated change reverted bgpd). Also, name
+ * may then point into another node's dname.
+ *
+ * enums_fix() makes every enum leaf of the route-server config in running
+ * and the candidate point at the module's own enum string (no dname), so
+ * clones and merges are right. It runs before yuma123 merges anything
+ * (edit VALIDATE callbacks, commit-validate hook), after a commit, and on
+ * the trees the SIL builds. Two passes: every name is read before any
+ * dname is freed, as a name may point at another node's dname.
+ */
+struct dname_list {
+	xmlChar **p;
+	size_t n, cap;
+};
+
+static void enums_fix_node(val_value_t *v, struct dname_list *freeq)
+{
+	val_value_t *ch;
+
+	if (!v || val_is_virtual(v))
+		return;
+	if (v->btyp == NCX_BT_ENUM && v->v.enu.dname && v->obj) {
+		typ_def_t *typdef = obj_get_typdef(v->obj);
+		const xmlChar *sname = NULL;
+		int32 num = 0;
+
+		if (typdef && v->v.enu.name &&
+		    val_enum_ok(typdef, v->v.enu.name, &num, &sname) == NO_ERR &&
+		    sname) {
+			if (freeq->n == freeq->cap) {
+				freeq->cap = freeq->cap * 2 + 16;
+				freeq->p = realloc(freeq->p,
+						   freeq->cap * sizeof(*freeq->p));
+				if (!freeq->p)
+					abort();
+			}
+			freeq->p[freeq->n++] = v->v.enu.dname;
+			v->v.enu.dname = NULL;
+			v->v.enu.name = sname;
+			v->v.enu.val = num;
+		} else {
+			log_warn("\nfrr-bgp-route-server: enum leaf %s: value not resolved",
+				 (const char *)v->name);
+		}
+		return;
+	}
+	for (ch = val_get_first_child(v); ch; ch = val_get_next_child(ch))
+		enums_fix_node(ch, freeq);
+}
+
+static void enums_fix_tree(val_value_t *root, struct dname_list *freeq)
+{
+	if (root && xml_strcmp(root->name, N("route-server")))
+		root = val_find_child(root, MOD, N("route-server"));
+	enums_fix_node(root, freeq);
+}
+
+static void dname_list_free(struct dname_list *freeq)
+{
+	for (size_t i = 0; i < freeq->n; i++)
+		m__free(freeq->p[i]);
+	free(freeq->p);
+	memset(freeq, 0, sizeof(*freeq));
+}
+
+/* running and the candidate together (names may cross between them) */
+static void enums_fix(void)
+{
+	struct dname_list freeq = {};
+
+	enums_fix_tree(cfg_get_root(NCX_CFGID_RUNNING), &freeq);
+	enums_fix_tree(cfg_get_root(NCX_CFGID_CANDIDATE), &freeq);
+	dname_list_free(&freeq);
 }
 
 /* error-message strings must outlive the rpc-error record */
@@ -234,6 +337,8 @@ static status_t state_get(ses_cb_t *scb, getcb_mode_t cbmode,
 				{ "prefixesReceived", "prefixes-received" },
 				{ "prefixesAdvertised", "prefixes-advertised" },
 				{ "prefixesWithheld", "prefixes-withheld" },
+				{ "prefixesAlternatePath",
+				  "prefixes-alternate-path" },
 			};
 
 			if (!lv)
@@ -250,7 +355,8 @@ static status_t state_get(ses_cb_t *scb, getcb_mode_t cbmode,
 			if (json_object_object_get_ex(jn, "bgpState", &f))
 				add_leaf(nobj, lv, "session-state",
 					 json_object_get_string(f));
-			for (size_t k = 0; k < 3; k++)
+			for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]);
+			     k++)
 				if (json_object_object_get_ex(jn, nums[k][0],
 							      &f))
 					add_leaf(nobj, lv, nums[k][1],
@@ -314,6 +420,8 @@ static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
 {
 	status_t res;
 
+	if (cbtyp == AGT_CB_VALIDATE)
+		enums_fix(); /* before yuma123 merges the edit */
 	if (!rs_ready || !msg || !target_is_running())
 		return NO_ERR;
 	if (cbtyp == AGT_CB_VALIDATE) {
@@ -334,19 +442,20 @@ static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
 	return res;
 }
 
-/* Whether an earlier sibling of v has the same name and, for a list
- * entry, the same key.
+/* Whether another sibling of v has the same name and, for a list entry,
+ * the same key. Either one: when the leaf exists in the target, yuma123
+ * calls the callback for one of the two nodes only (not always the later).
  */
-static bool dup_before(val_value_t *parent, val_value_t *v, const char *key)
+static bool dup_other(val_value_t *parent, val_value_t *v, const char *key)
 {
 	const char *k = key ? leaf_str(v, key) : NULL;
 	val_value_t *o;
 
-	for (o = val_find_child(parent, MOD, v->name); o && o != v;
+	for (o = val_find_child(parent, MOD, v->name); o;
 	     o = val_find_next_child(parent, MOD, v->name, o)) {
-		const char *ok = key ? leaf_str(o, key) : NULL;
+		const char *ok = key && o != v ? leaf_str(o, key) : NULL;
 
-		if (!key || (k && ok && !strcmp(k, ok)))
+		if (o != v && (!key || (k && ok && !strcmp(k, ok))))
 			return true;
 	}
 	return false;
@@ -381,13 +490,14 @@ static status_t check_duplicate(ses_cb_t *scb, rpc_msg_t *msg, val_value_t *v)
 	else if (!xml_strcmp(v->name, N("neighbor")))
 		key = "name";
 	else if (xml_strcmp(v->name, N("branch-to-branch")) &&
+		 xml_strcmp(v->name, N("routing-preference")) &&
 		 xml_strcmp(v->name, N("role")))
 		return NO_ERR;
-	if (dup_before(p, v, key))
+	if (dup_other(p, v, key))
 		return dup_err(scb, msg, v, key);
 	/* the instance entry itself given twice */
 	if (!xml_strcmp(p->name, N("instance")) && p->parent &&
-	    dup_before(p->parent, p, "vrf"))
+	    dup_other(p->parent, p, "vrf"))
 		return dup_err(scb, msg, p, "vrf");
 	return NO_ERR;
 }
@@ -431,6 +541,8 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 	char err[600];
 	status_t res = NO_ERR;
 
+	/* root is the candidate (or, --target=running, running) */
+	enums_fix();
 	if (!rs_ready)
 		return NO_ERR;
 	rs = val_find_child(root, MOD, N("route-server"));
@@ -510,6 +622,8 @@ static status_t rs_commit_complete(void)
 	char err[600];
 	int rc;
 
+	/* before netconfd clones running into the candidate */
+	enums_fix();
 	if (!rs_ready)
 		return NO_ERR;
 	conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &want);
@@ -538,7 +652,7 @@ static val_value_t *build_tree(const struct rs_nc_conf *live)
 	val_init_from_template(rs, rs_obj);
 	for (i = 0; i < live->n_inst; i++) {
 		const struct rs_nc_inst *li = &live->inst[i];
-		bool any = li->b2b;
+		bool any = li->b2b || li->pref != RS_NC_PREF_ER;
 		val_value_t *iv;
 
 		for (k = 0; k < li->n_neigh; k++)
@@ -550,6 +664,10 @@ static val_value_t *build_tree(const struct rs_nc_conf *live)
 		add_leaf(iobj, iv, "vrf", li->vrf);
 		if (li->b2b)
 			add_leaf(iobj, iv, "branch-to-branch", "true");
+		/* as bgpd's running-config: only when not the default */
+		if (li->pref != RS_NC_PREF_ER)
+			add_leaf(iobj, iv, "routing-preference",
+				 rs_nc_pref_name(li->pref));
 		for (k = 0; k < li->n_neigh; k++) {
 			val_value_t *nv;
 
@@ -566,6 +684,13 @@ static val_value_t *build_tree(const struct rs_nc_conf *live)
 		val_gen_index_chain(iobj, iv);
 		add_state(iv);
 		val_add_child(iv, rs);
+	}
+	/* agt_make_leaf() leaves enum values in dname */
+	{
+		struct dname_list freeq = {};
+
+		enums_fix_tree(rs, &freeq);
+		dname_list_free(&freeq);
 	}
 	return rs;
 }
@@ -646,10 +771,22 @@ status_t y_frr_bgp_route_server_init(const xmlChar *modname,
 		return ERR_NCX_UNKNOWN_MODULE;
 	if (revision && xml_strcmp(revision, REV))
 		return ERR_NCX_WRONG_VERSION;
-	res = ncxmod_load_module(MOD, REV, &agt_profile->agt_savedevQ,
+	/* whichever revision --modpath has, to say clearly when it is not
+	 * the one this SIL was written for
+	 */
+	res = ncxmod_load_module(MOD, NULL, &agt_profile->agt_savedevQ,
 				 &rs_mod);
 	if (res != NO_ERR)
 		return res;
+	if (!rs_mod->version || xml_strcmp(rs_mod->version, REV)) {
+		log_error("\nError: frr-bgp-route-server SIL implements revision "
+			  REV_STR " of the module, netconfd loaded revision %s "
+			  "(update the SIL for the new revision and rebuild: "
+			  "make -C netconf)",
+			  rs_mod->version ? (const char *)rs_mod->version
+					  : "(none)");
+		return ERR_NCX_WRONG_VERSION;
+	}
 	rs_obj = ncx_find_object(rs_mod, N("route-server"));
 	if (!rs_obj)
 		return SET_ERROR(ERR_NCX_DEF_NOT_FOUND);
@@ -681,6 +818,7 @@ status_t y_frr_bgp_route_server_init2(void)
 	     inst = val_find_next_child(rs, MOD, N("instance"), inst))
 		add_state(inst);
 	sync_from_bgpd(true);
+	enums_fix(); /* the startup file's tree and its default leaves */
 	if (interval > 0)
 		if (agt_timer_create((uint32)interval, TRUE, sync_timer, NULL,
 				     &rs_timer_id) != NO_ERR)

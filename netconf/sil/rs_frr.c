@@ -224,6 +224,27 @@ enum rs_nc_role rs_nc_role_from_yang(const char *s)
 	return RS_NC_NONE;
 }
 
+const char *rs_nc_pref_name(enum rs_nc_pref p)
+{
+	switch (p) {
+	case RS_NC_PREF_VPN:
+		return "vpn";
+	case RS_NC_PREF_ASPATH:
+		return "as-path";
+	default:
+		return "expressroute";
+	}
+}
+
+enum rs_nc_pref rs_nc_pref_from_name(const char *s)
+{
+	if (s && !strcmp(s, "vpn"))
+		return RS_NC_PREF_VPN;
+	if (s && !strcmp(s, "as-path"))
+		return RS_NC_PREF_ASPATH;
+	return RS_NC_PREF_ER;
+}
+
 void rs_nc_conf_free(struct rs_nc_conf *c)
 {
 	size_t i;
@@ -332,6 +353,13 @@ void rs_nc_parse_running(const char *text, struct rs_nc_conf *c)
 			cur->b2b = true;
 			continue;
 		}
+		/* printed only when not the default (expressroute) */
+		if (lvl1 && n == 4 && !strcmp(w[0], "bgp") &&
+		    !strcmp(w[1], "route-server") &&
+		    !strcmp(w[2], "routing-preference")) {
+			cur->pref = rs_nc_pref_from_name(w[3]);
+			continue;
+		}
 		if (n >= 3 && !strcmp(w[0], "neighbor")) {
 			struct rs_nc_neigh *nb = rs_nc_neigh_get(cur, w[1], true);
 
@@ -416,6 +444,7 @@ static size_t inst_cmds(const struct rs_nc_inst *live,
 {
 	size_t i, before = *ncmds;
 	bool b2b = want ? want->b2b : false;
+	enum rs_nc_pref pref = want ? want->pref : RS_NC_PREF_ER;
 	struct buf line = {};
 
 	(void)b;
@@ -427,8 +456,9 @@ static size_t inst_cmds(const struct rs_nc_inst *live,
 		(*cmds)[(*ncmds)++] = strdup(line.p);                         \
 	} while (0)
 
-	/* Roles first (removals, then sets), the flag last: the active-active
-	 * check in bgpd then sees the final roles.
+	/* Roles first (removals, then sets), then the flag: the active-active
+	 * check in bgpd then sees the final roles. The routing preference
+	 * last (independent of both; bgpd re-runs best-path selection).
 	 */
 	for (i = 0; i < live->n_neigh; i++) {
 		const struct rs_nc_neigh *l = &live->neigh[i];
@@ -449,6 +479,13 @@ static size_t inst_cmds(const struct rs_nc_inst *live,
 	}
 	if (b2b != live->b2b)
 		PUSH("%sbgp route-server branch-to-branch", b2b ? "" : "no ");
+	if (pref != live->pref) {
+		if (pref == RS_NC_PREF_ER)
+			PUSH("no bgp route-server routing-preference");
+		else
+			PUSH("bgp route-server routing-preference %s",
+			     rs_nc_pref_name(pref));
+	}
 	free(line.p);
 #undef PUSH
 	return *ncmds - before;

@@ -18,6 +18,13 @@ enum rs_nc_role {
 	RS_NC_VPN,
 };
 
+/* routing-preference; the default (expressroute) is 0 */
+enum rs_nc_pref {
+	RS_NC_PREF_ER = 0,
+	RS_NC_PREF_VPN,
+	RS_NC_PREF_ASPATH,
+};
+
 #define RS_NC_VRF_LEN 40
 #define RS_NC_NAME_LEN 72
 
@@ -34,6 +41,7 @@ struct rs_nc_inst {
 	char asn[16];
 	bool present;			/* "router bgp" exists in bgpd */
 	bool b2b;
+	enum rs_nc_pref pref;
 	struct rs_nc_neigh *neigh;
 	size_t n_neigh, cap_neigh;
 };
@@ -60,6 +68,9 @@ int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out);
 const char *rs_nc_role_yang(enum rs_nc_role r);
 const char *rs_nc_role_cli(enum rs_nc_role r);
 enum rs_nc_role rs_nc_role_from_yang(const char *s);
+/* YANG enum and CLI keyword are the same; NULL or unknown = default */
+const char *rs_nc_pref_name(enum rs_nc_pref p);
+enum rs_nc_pref rs_nc_pref_from_name(const char *s);
 
 void rs_nc_conf_free(struct rs_nc_conf *c);
 struct rs_nc_inst *rs_nc_inst_get(struct rs_nc_conf *c, const char *vrf,

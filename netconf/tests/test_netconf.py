@@ -348,6 +348,8 @@ def test_get_state(nc):
     assert set(st) == {"10.0.0.2", "10.0.0.3"}
     assert st["10.0.0.3"].find("{%s}role" % NS).text == "gateway-expressroute"
     assert st["10.0.0.2"].find("{%s}prefixes-received" % NS).text == "0"
+    for name in st:  # revision 2026-11-30
+        assert st[name].find("{%s}prefixes-alternate-path" % NS).text == "0"
     assert st["10.0.0.2"].find("{%s}session-state" % NS).text in (
         "Idle", "Active", "Connect")
 
@@ -551,6 +553,14 @@ def test_drift_from_cli_is_picked_up(env, nc):
     wait_for(lambda: roles(nc)["default"][1].get("10.0.0.6") == "gateway-expressroute",
              timeout=30, interval=4, what="running to follow bgpd")
     assert roles(nc, "candidate")["default"][1].get("10.0.0.6") == "gateway-expressroute"
+    # a role the SIL took from bgpd, changed by a commit: the candidate
+    # (netconfd clones running into it after the commit) has the new role
+    # too, not the old one (yuma123 enum leaves, see the SIL)
+    nc.edit_config(target="candidate", config=cfg(inst(neigh("10.0.0.6", "nva"))))
+    nc.commit()
+    assert env.rs_json()["neighbors"]["10.0.0.6"]["role"] == "nva"
+    assert roles(nc)["default"][1]["10.0.0.6"] == "nva"
+    assert roles(nc, "candidate") == roles(nc)
 
 
 def test_netconfd_restart_agrees_with_bgpd(env, nc):

@@ -19,14 +19,18 @@ from ncclient.operations import RPCError
 from ncclient.transport.errors import AuthenticationError
 
 from test_netconf import (  # noqa: F401 (env, nc, env_running, ncr: fixtures)
-    GROUP, NC, NS, OPER, OTHER, cfg, env, env_running, inst, nc, ncr, neigh, roles)
+    FILTER, GROUP, NC, NS, OPER, OTHER, cfg, env, env_running, inst, nc, ncr, neigh, roles)
 
 RPC = "/nc:rpc/nc:edit-config/nc:config/frr-bgp-rs:route-server/"
 INST = "frr-bgp-rs:instance[frr-bgp-rs:vrf='default']"
 
 
+def config_xml(m, source="running"):
+    return m.get_config(source, filter=FILTER).data_xml
+
+
 def snapshot(env, m):
-    return env.vtysh("show running-config"), roles(m), roles(m, "candidate")
+    return env.vtysh("show running-config"), config_xml(m), config_xml(m, "candidate")
 
 
 def short(text):
@@ -37,8 +41,8 @@ def rejected(env, m, fn, tag, msg=None, path=None, target="candidate", app_tag=N
     """fn() must raise one rpc-error (tag, message, error-path suffix) and
     change nothing: bgpd, running, and the candidate (a failed commit keeps
     the candidate's edits, as NETCONF says)."""
-    before = env.vtysh("show running-config"), roles(m)
-    cand = roles(m, "candidate") if target == "candidate" else None
+    before = env.vtysh("show running-config"), config_xml(m)
+    cand = config_xml(m, "candidate") if target == "candidate" else None
     with pytest.raises(RPCError) as ei:
         fn()
     e = ei.value
@@ -47,9 +51,9 @@ def rejected(env, m, fn, tag, msg=None, path=None, target="candidate", app_tag=N
         assert (e.path or "").endswith(path), short(e.path)
     if app_tag is not None:
         assert e.app_tag == app_tag
-    assert (env.vtysh("show running-config"), roles(m)) == before
+    assert (env.vtysh("show running-config"), config_xml(m)) == before
     if target == "candidate":
-        assert roles(m, "candidate") == cand
+        assert config_xml(m, "candidate") == cand
         m.discard_changes()
     return e
 
@@ -105,6 +109,16 @@ EDITS = [
      INST + "/frr-bgp-rs:branch-to-branch"),
     ("instance-twice", inst(neigh("10.0.0.6", "nva")) + inst(neigh("10.0.0.5", "nva")),
      "operation-failed", "instance default given twice in one edit", INST),
+    ("pref-bogus", inst("<routing-preference>bogus</routing-preference>"),
+     "invalid-value", "value not in set", INST + "/frr-bgp-rs:routing-preference"),
+    ("pref-VPN", inst("<routing-preference>VPN</routing-preference>"),
+     "invalid-value", "value not in set", INST + "/frr-bgp-rs:routing-preference"),
+    ("pref-empty", inst("<routing-preference/>"),
+     "unknown-element", "wrong node type", INST + "/frr-bgp-rs:routing-preference"),
+    ("pref-twice", inst("<routing-preference>vpn</routing-preference>"
+                        "<routing-preference>as-path</routing-preference>"),
+     "operation-failed", "routing-preference given twice in one edit",
+     INST + "/frr-bgp-rs:routing-preference"),
 ]
 
 
@@ -215,6 +229,29 @@ def test_running_target_same_checks(env_running, ncr):
              "operation-failed", "neighbor 10.0.0.6 given twice in one edit", N6, target="running")
     rejected(e, ncr, edit(ncr, inst(neigh("N" * 10000, "nva")), "running"),
              "invalid-value", "value not in range", target="running")
+    rejected(e, ncr, edit(ncr, inst("<routing-preference>bogus</routing-preference>"), "running"),
+             "invalid-value", "value not in set", INST + "/frr-bgp-rs:routing-preference",
+             target="running")
+
+
+def test_running_target_leaf_twice_when_set(env_running, ncr):
+    """A leaf given twice where running already has the leaf: yuma123
+    calls the SIL for one of the two nodes only; still refused."""
+    e = env_running
+    ncr.edit_config(target="running", config=cfg(inst(
+        "<branch-to-branch>false</branch-to-branch><routing-preference>as-path</routing-preference>")))
+    try:
+        for leaf, a, b in (("branch-to-branch", "true", "false"),
+                           ("routing-preference", "vpn", "as-path"),
+                           ("routing-preference", "as-path", "vpn")):
+            rejected(e, ncr, edit(ncr, inst("<{0}>{1}</{0}><{0}>{2}</{0}>".format(leaf, a, b)), "running"),
+                     "operation-failed", "%s given twice in one edit" % leaf,
+                     INST + "/frr-bgp-rs:" + leaf, target="running", app_tag="duplicate-node")
+        assert e.rs_json()["routingPreference"] == "as-path"
+    finally:
+        ncr.edit_config(target="running", config=cfg(inst(
+            '<routing-preference nc:operation="remove"/>')))
+    assert e.rs_json()["routingPreference"] == "expressroute"
 
 
 # -- malformed XML on a raw SSH session --------------------------------------
