@@ -6,20 +6,25 @@ ExaBGP API process for the model test (started by ExaBGP, one per speaker).
   exa_api.py RUNDIR OWN_AS ROUTER_ID
 
 - Keeps ExaBGP's announcements equal to RUNDIR/announce (one prefix per
-  line; the test replaces the file): announce/withdraw commands on stdout.
+  line followed by its ExaBGP attributes, e.g. "10.1.0.0/24 origin igp
+  as-path [ 65003 64631 ] med 10"; the test replaces the file):
+  announce/withdraw commands on stdout, an announce again when a prefix's
+  attributes change (it replaces the path).
 - Announces RUNDIR/filler (one prefix per line, read once at start; the
   large-table mode's filler prefixes) in bulk commands.
 - Reads ExaBGP's JSON messages on stdin and keeps the routes received from
   the route server as a BGP speaker would hold them: a route with our AS in
   its AS path or our router ID as ORIGINATOR_ID is a loop and not held
   (RFC 4271 9.1.2, RFC 4456 8), a session going down flushes everything.
-  The result goes to RUNDIR/rib.json as {"up": bool, "prefixes": [...]}.
+  The result goes to RUNDIR/rib.json as {"up": bool, "prefixes": {prefix:
+  AS path as a list of AS numbers}}.
 - Appends every UPDATE received and every session state change, as one
   JSON line each, to RUNDIR/updates.jsonl (the transient monitor's input):
     {"t": ExaBGP's receive time, "rt": our read time, "n": ExaBGP's message
      counter, "pid": ExaBGP's pid, "a": [announced prefixes],
-     "w": [withdrawn prefixes], "loop": true if we drop the announce as a
-     loop, "eor": true for End-of-RIB}
+     "w": [withdrawn prefixes], "p": the announces' AS path (a list),
+     "loop": true if we drop the announce as a loop, "eor": true for
+     End-of-RIB}
     {"t": ..., "rt": ..., "pid": ..., "state": "up"|"down"|"connected"|...}
   Times are time.time() of the host (the test's clock).
 """
@@ -47,7 +52,7 @@ def flatten(value):
 class Speaker:
     def __init__(self, rundir, own_as, router_id):
         self.rundir, self.own_as, self.router_id = rundir, own_as, router_id
-        self.up, self.rib, self.announced = False, set(), set()
+        self.up, self.rib, self.announced = False, {}, {}
         self.log = open(os.path.join(rundir, "updates.jsonl"), "a")
 
     def record(self, msg, **fields):
@@ -78,34 +83,39 @@ class Speaker:
             self.record(msg, n=msg.get("counter"), a=[], w=[], eor="eor" in message)
             return False
         attrs = update.get("attribute", {})
-        looped = self.own_as in flatten(attrs.get("as-path", [])) or (
-            attrs.get("originator-id") == self.router_id)
+        aspath = flatten(attrs.get("as-path", []))
+        looped = self.own_as in aspath or attrs.get("originator-id") == self.router_id
         withdrawn = [n["nlri"] if isinstance(n, dict) else n
                      for n in update.get("withdraw", {}).get("ipv4 unicast", []) or []]
         announced = [n["nlri"] if isinstance(n, dict) else n
                      for per_nh in update.get("announce", {}).get("ipv4 unicast", {}).values()
                      for n in per_nh]
-        self.record(msg, n=msg.get("counter"), a=announced, w=withdrawn, loop=looped)
-        self.rib.difference_update(withdrawn)
+        self.record(msg, n=msg.get("counter"), a=announced, w=withdrawn, p=aspath if announced else [],
+                    loop=looped)
+        for p in withdrawn:
+            self.rib.pop(p, None)
         # A looped announcement replaces (withdraws) an earlier path.
-        if looped:
-            self.rib.difference_update(announced)
-        else:
-            self.rib.update(announced)
+        for p in announced:
+            if looped:
+                self.rib.pop(p, None)
+            else:
+                self.rib[p] = aspath
         return True
 
     def dump(self):
         path = os.path.join(self.rundir, "rib.json")
         with open(path + ".tmp", "w") as f:
-            json.dump({"up": self.up, "prefixes": sorted(self.rib), "pid": os.getpid()}, f)
+            json.dump({"up": self.up, "prefixes": self.rib, "pid": os.getpid()}, f)
         os.replace(path + ".tmp", path)
 
     def wanted(self):
+        """prefix -> its attributes (ExaBGP syntax)."""
         try:
             with open(os.path.join(self.rundir, "announce")) as f:
-                return {l.strip() for l in f if l.strip()}
+                lines = [l.split(None, 1) for l in f if l.strip()]
         except FileNotFoundError:
-            return set()
+            return {}
+        return {l[0]: l[1].strip() if len(l) > 1 else "" for l in lines}
 
     def announce_filler(self):
         """The filler prefixes, in bulk (a line per prefix is slow)."""
@@ -121,8 +131,9 @@ class Speaker:
 
     def sync(self):
         want = self.wanted()
-        cmds = ["announce route {} next-hop self".format(p) for p in sorted(want - self.announced)]
-        cmds += ["withdraw route {} next-hop self".format(p) for p in sorted(self.announced - want)]
+        cmds = ["announce route {} next-hop self {}".format(p, a).rstrip() for p, a in sorted(want.items())
+                if self.announced.get(p) != a]
+        cmds += ["withdraw route {} next-hop self".format(p) for p in sorted(set(self.announced) - set(want))]
         for c in cmds:
             sys.stdout.write(c + "\n")
         sys.stdout.flush()

@@ -8,9 +8,18 @@ The ExaBGP speakers log every UPDATE they receive from the route server
 (exa_api.py: one JSON line per message, with ExaBGP's receive time). The
 test records when it starts applying each operation and the oracle's
 withheld() state after it (Timeline). The checker replays the logs: an
-announce of a prefix to a receiver is a leak when the prefix's source is
-withheld from that receiver in every state the route server can have been
-in, or moving between, when it sent the announce.
+announce of a prefix to a receiver is a leak when the announced path's
+source is withheld from that receiver in every state the route server can
+have been in, or moving between, when it sent the announce.
+
+The source of an announce is the path's, not the prefix's: a prefix may
+be announced by several speakers, and the route server may send a
+receiver any of their paths that the policy allows it (its best allowed
+path, or a path that was best allowed a moment before): such substitutes
+are no leak. Every speaker puts its tag AS in the AS path of what it
+announces, so the announce's AS path names its source; prefixes announced
+without a tag (the route server's VNet prefixes, large-table filler) have
+one owner.
 
 Windows and states. Operation i is started at starts[i]; window i is
 [starts[i], starts[i+1]) and during it the route server moves from state
@@ -80,12 +89,20 @@ class Leak:
 class Checker:
     """Checks update records as they come; keeps counts and leaks only.
 
-    owner: prefix -> source (neighbor name or VNET)."""
+    owner: prefix -> source (neighbor name or VNET) of the prefixes with
+    one source; tags: AS number -> source, the AS each speaker puts in the
+    AS path of its announcements (a record's "p")."""
 
-    def __init__(self, timeline, owner):
-        self.tl, self.owner = timeline, owner
+    def __init__(self, timeline, owner, tags=None):
+        self.tl, self.owner, self.tags = timeline, owner, dict(tags or {})
         self.counts = {}
         self.leaks = {}  # (window, receiver, source) -> Leak
+
+    def source(self, prefix, rec):
+        for asn in rec.get("p") or ():
+            if asn in self.tags:
+                return self.tags[asn]
+        return self.owner.get(prefix)
 
     def count(self, receiver):
         return self.counts.setdefault(receiver, {
@@ -109,7 +126,7 @@ class Checker:
         states = self.tl.states[first:last + 1]
         verdict = {}  # source -> (leak reason or None, changing, late)
         for prefix in ann:
-            src = self.owner.get(prefix)
+            src = self.source(prefix, rec)
             if src is None:
                 c["unattributed"] += 1
                 continue

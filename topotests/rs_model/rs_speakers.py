@@ -8,6 +8,12 @@ start, so a restarted speaker comes back announcing the current set.
 Each speaker can also announce a fixed set of filler prefixes (the
 large-table mode), loaded in bulk: a static protocol in BIRD, an MRT table
 dump injected into GoBGP, bulk API commands in ExaBGP.
+
+Every prefix of a speaker's pool is announced with ORIGIN IGP, an AS path
+of the speaker's tag AS repeated `k` times (after its own AS on eBGP) and
+a MED, (k, med) = attrs[prefix], changeable at run time (set_attrs()):
+the tag names the source wherever the path goes. received() returns what
+the speaker holds from the route server as {prefix: AS path tuple}.
 """
 
 import json
@@ -31,15 +37,23 @@ class Speaker:
 
     daemon = None
 
-    def __init__(self, name, addr, asn, pool):
-        self.name, self.addr, self.asn, self.pool = name, addr, asn, list(pool)
+    def __init__(self, name, addr, asn, pool, tag):
+        self.name, self.addr, self.asn, self.pool, self.tag = name, addr, asn, list(pool), tag
         self.router = None
         self.announced = set()
+        self.attrs = {p: (1, 0) for p in self.pool}  # prefix -> (prepend count, MED)
         self.filler = []  # always announced while running
 
     @property
     def ibgp(self):
         return self.asn == RS_AS
+
+    def tags(self, prefix):
+        """The AS path the speaker adds for prefix (its own AS aside)."""
+        return [self.tag] * self.attrs[prefix][0]
+
+    def med(self, prefix):
+        return self.attrs[prefix][1]
 
     def path(self, fname):
         return os.path.join(self.router.gearlogdir, fname)
@@ -66,7 +80,9 @@ class Speaker:
 
 class Bird(Speaker):
     """BIRD 2: one disabled-or-enabled static protocol per pool prefix,
-    exported to the route server; `birdc enable/disable` flips them."""
+    exported to the route server; `birdc enable/disable` flips them. The
+    export filter sets each prefix's AS path and MED; a change rewrites the
+    config and `birdc configure` re-exports (no session reset)."""
 
     daemon = "bird"
 
@@ -85,22 +101,32 @@ class Bird(Speaker):
             lines.append("protocol static stfill { ipv4;")
             lines += ["  route {} blackhole;".format(p) for p in self.filler]
             lines.append("}")
+        lines += ["filter rs_out {", "  if ! (proto ~ \"st*\") then reject;", "  bgp_origin = ORIGIN_IGP;"]
+        for p in self.pool:
+            lines.append("  if net = {} then {{ {} bgp_med = {}; }}".format(
+                p, "".join("bgp_path.prepend({}); ".format(a) for a in self.tags(p)), self.med(p)))
+        lines += ["  accept;", "}"]
         lines += [
             "protocol bgp routeserver {",
             "  local {} as {};".format(self.addr, self.asn),
             "  neighbor {} as {}; direct;".format(RS_ADDR, RS_AS),
             # quick reconnects after shutdown/restart by the route server
             "  connect delay time 1; connect retry time 2; error wait time 1, 2;",
-            "  ipv4 { import all; export where proto ~ \"st*\"; gateway direct; };",
+            "  ipv4 { import all; export filter rs_out; gateway direct; };",
             "}",
         ]
         return "\n".join(lines) + "\n"
 
-    def start(self):
+    def write_config(self):
         conf = self.path("bird.conf")
-        with open(conf, "w") as f:
+        with open(conf + ".tmp", "w") as f:
             f.write(self.config())
-        self.router.cmd_raises("{} -p -c {}".format(BIRD, conf))
+        self.router.cmd_raises("{} -p -c {}.tmp".format(BIRD, conf))
+        os.replace(conf + ".tmp", conf)
+        return conf
+
+    def start(self):
+        conf = self.write_config()
         self.router.cmd("rm -f {}".format(self.sock()))
         self.spawn("{} -f -c {} -s {}".format(BIRD, conf, self.sock()))
 
@@ -111,13 +137,23 @@ class Bird(Speaker):
         out = self.birdc("{} st{}".format("enable" if on else "disable", self.pool.index(prefix)))
         assert "enabled" in out or "disabled" in out, "{}: birdc: {}".format(self.name, out)
 
+    def set_attrs(self, prefix):
+        self.write_config()
+        out = self.birdc("configure")
+        assert "Reconfigur" in out, "{}: birdc configure: {}".format(self.name, out)
+
     def received(self):
-        """Prefixes BIRD accepted from the route server."""
-        nets = set()
-        for line in self.birdc("show route protocol routeserver").splitlines():
+        """{prefix: AS path} of the routes BIRD accepted from the route
+        server."""
+        nets, net = {}, None
+        for line in self.birdc("show route protocol routeserver all").splitlines():
             fields = line.split()
-            if fields and not line[0].isspace() and "/" in fields[0]:
-                nets.add(fields[0])
+            if fields and not line[0].isspace():
+                net = fields[0] if "/" in fields[0] else None
+                if net:
+                    nets[net] = ()
+            elif net and fields and fields[0] == "BGP.as_path:":
+                nets[net] = tuple(int(a) for a in fields[1:])
         return nets
 
 
@@ -186,8 +222,19 @@ class GoBGP(Speaker):
             self.name, len(missing)))
 
     def set_prefix(self, prefix, on):
-        out = self.gobgp("global rib -a ipv4 {} {}".format("add" if on else "del", prefix))
+        """Adding a prefix again replaces its path (new attributes)."""
+        if on:
+            args = "add {} origin igp aspath {} med {}{}".format(
+                prefix, ",".join(map(str, self.tags(prefix))), self.med(prefix),
+                " local-pref 100" if self.ibgp else "")
+        else:
+            args = "del {}".format(prefix)
+        out = self.gobgp("global rib -a ipv4 " + args)
         assert "error" not in out.lower(), "{}: gobgp: {}".format(self.name, out)
+
+    def set_attrs(self, prefix):
+        if prefix in self.announced:
+            self.set_prefix(prefix, True)
 
     def rib(self):
         """prefix -> paths of GoBGP's loc-RIB."""
@@ -198,14 +245,34 @@ class GoBGP(Speaker):
             raise AssertionError("{}: gobgp rib: {!r}".format(self.name, out[:2000])) from err
 
     def received(self):
-        """Prefixes with a path from the route server in the loc-RIB."""
-        return {prefix for prefix, paths in self.rib().items()
-                if any(p.get("neighbor-ip") == RS_ADDR for p in paths)}
+        """{prefix: AS path} of the paths from the route server, from the
+        Adj-RIB-In: GoBGP ignores an UPDATE that loops (its AS in the AS
+        path, its router ID as ORIGINATOR_ID) but keeps the path it
+        replaces in its loc-RIB, where BIRD and ExaBGP drop it (RFC 7606
+        treat-as-withdraw); here a looped path counts as none, as there."""
+        out = self.gobgp("neighbor {} adj-in -a ipv4 -j".format(RS_ADDR))
+        try:
+            rib = json.loads(out) or {}
+        except ValueError as err:
+            raise AssertionError("{}: gobgp adj-in: {!r}".format(self.name, out[:2000])) from err
+        if "error" in rib:  # e.g. no session: its Adj-RIB-In is empty
+            return {}
+        held = {}
+        for prefix, paths in rib.items():
+            for p in paths:
+                attrs = p.get("attrs", ())
+                aspath = tuple(a for attr in attrs if attr.get("type") == 2
+                               for seg in attr.get("as_paths") or () for a in seg.get("asns") or ())
+                oid = [attr.get("value") for attr in attrs if attr.get("type") == 9]
+                if (self.ibgp or self.asn not in aspath) and self.addr not in oid:
+                    held[prefix] = aspath
+        return held
 
 
 class ExaBGP(Speaker):
     """ExaBGP with exa_api.py as API process: the test rewrites the
-    announce file, exa_api.py keeps rib.json."""
+    announce file (a prefix and its ExaBGP attributes per line),
+    exa_api.py keeps rib.json."""
 
     daemon = "exabgp"
 
@@ -230,10 +297,17 @@ class ExaBGP(Speaker):
         """exa_api.py's log of every UPDATE received (kept across restarts)."""
         return self.path("updates.jsonl")
 
+    def exa_attrs(self, prefix):
+        """ExaBGP's attributes for prefix: it adds nothing to an AS path it
+        is given, so an eBGP path starts with its own AS here."""
+        aspath = ([] if self.ibgp else [self.asn]) + self.tags(prefix)
+        return "origin igp as-path [ {} ] med {}{}".format(
+            " ".join(map(str, aspath)), self.med(prefix), " local-preference 100" if self.ibgp else "")
+
     def write_announce(self):
         path = self.path("announce")
         with open(path + ".tmp", "w") as f:
-            f.write("".join(p + "\n" for p in sorted(self.announced)))
+            f.write("".join("{} {}\n".format(p, self.exa_attrs(p)) for p in sorted(self.announced)))
         os.replace(path + ".tmp", path)
 
     def start(self):
@@ -263,9 +337,12 @@ class ExaBGP(Speaker):
     def set_prefix(self, prefix, on):
         self.write_announce()
 
+    def set_attrs(self, prefix):
+        self.write_announce()
+
     def received(self):
         rib = self.rib()
-        return set(rib["prefixes"]) if rib else set()
+        return {p: tuple(a) for p, a in rib["prefixes"].items()} if rib else {}
 
 
 def mrt_table_dump(prefixes, addr, asn):

@@ -4,26 +4,59 @@
 Randomized model check of the route server.
 
 r1 (FRR bgpd + module, AS 65515) originates VNet prefixes; six independent
-BGP speakers peer with it on one LAN, each announcing prefixes of its own:
+BGP speakers peer with it on one LAN:
 
   b1 BIRD 2  eBGP 65001    b2 BIRD 2  iBGP (route-reflector client)
   g1 GoBGP   eBGP 65002    g2 GoBGP   iBGP (route-reflector client)
   x1 ExaBGP  eBGP 65003    x2 ExaBGP  iBGP (route-reflector client)
 
-A seeded random sequence of operations - branch-to-branch toggles, role
-set/change/clear, neighbor shutdown/no shutdown, neighbor delete and
-re-create, speakers announcing and withdrawing prefixes, the VNet prefix
-set changing, speakers restarting (killed or stopped) while
-branch-to-branch toggles - is applied. After each batch the test waits for
-quiescence: every speaker holds exactly the prefixes the independent model
-(rs_oracle.py) expects, every session that is not shut or deleted is
-Established, and no session of r1 was reset except by an operation that
-shut, deleted or restarted it.
+Each speaker announces prefixes of its own (10.<n>.k.0/24) and any of four
+shared prefixes (10.200.k.0/24): the backup design, the same on-prem
+prefix from an ExpressRoute gateway, a VPN gateway and/or an NVA. Every
+announcement carries ORIGIN IGP, the speaker's tag AS (64611 for b1, ...)
+1-3 times in the AS path and a MED of 0-30; the tag names the path's
+source wherever it goes. r1 runs `bgp always-compare-med` and `bgp
+bestpath compare-routerid`, so the best-path order of a shared prefix is
+predictable: routing preference (after weight), AS path length, MED, eBGP
+over iBGP, router ID.
+
+A seeded random sequence of operations is applied: the first gives every
+speaker a role; then branch-to-branch toggles, role set/change/clear,
+routing-preference changes (expressroute, vpn, as-path; the default also
+by removing the line), neighbor shutdown/no shutdown, neighbor delete and
+re-create, speakers announcing and withdrawing prefixes (one of several
+paths of a shared prefix among them), speakers changing the prepend count
+or MED of a prefix they announce (best path or not), the VNet prefix set
+changing, speakers restarting (killed or stopped) while branch-to-branch
+toggles. After each batch the test waits for quiescence: for every prefix
+every speaker holds exactly the path the independent model (rs_oracle.py)
+expects - which source's path, with which AS path, or nothing: the best
+path the policy allows its role in bgpd's order, nothing when its own path
+is that (it keeps its own) - r1 holds the shared prefixes' paths with the
+announced attributes and selects the best path the model expects, every
+session that is not shut or deleted is Established, and no session of r1
+was reset except by an operation that shut, deleted or restarted it.
+
+A path from a role-less neighbor is never demoted by the routing
+preference: it ranks with the preferred class (RS_MODEL_UNRANKED=preferred,
+the default, as the module does). RS_MODEL_UNRANKED=tie models the
+alternative where such a path is not ranked at all; the order can then be
+cyclic (bgpd's sorted list depends on arrival order) and for such a prefix
+any path the policy allows is accepted. A mismatch of r1's best path that
+the other ranking explains says so.
 
 Between quiescent points a transient monitor (rs_monitor.py) checks
 semantics.md's "Isolation at every moment": the ExaBGP speakers log every
-UPDATE they receive, and no announce may carry a route the oracle withholds
-from that speaker in every state around the moment it arrived.
+UPDATE they receive, and no announce may carry a path (its source named
+by the tag AS in its AS path) that the oracle withholds from that speaker
+in every state around the moment it arrived; another allowed source's
+path in its place is fine.
+
+The summary counts, over the shared prefixes at quiescent points, the
+(receiver, prefix) pairs that got r1's overall best, a substitute (another
+allowed path), nothing (no path allowed), nothing because their own path
+is their best allowed, or an ambiguous order, and how often the routing
+preference decided r1's best.
 
   RS_MODEL_SEED=N    replay a run (the seed is printed at start and in
                      every failure message)
@@ -33,6 +66,9 @@ from that speaker in every state around the moment it arrived.
                      r1's table walks and the UPDATE streams take long and
                      transient windows grow; checked like the others
                      (default 0)
+  RS_MODEL_UNRANKED=preferred|tie
+                     how the routing preference ranks role-less paths
+                     (above; default preferred)
 """
 
 import os
@@ -61,7 +97,7 @@ from rslib import (  # noqa: E402
     wait_for,
 )
 from rs_monitor import Checker, LogReader, Timeline  # noqa: E402
-from rs_oracle import ER, NVA, ROLES, VNET, VPN, Model, Neighbor  # noqa: E402
+from rs_oracle import ER, NOTHING, NVA, PREFS, ROLES, VNET, VPN, Model, Neighbor  # noqa: E402
 from rs_speakers import BINARIES, RS_AS, Bird, ExaBGP, GoBGP, apply_prefix  # noqa: E402
 
 pytestmark = [pytest.mark.bgpd]
@@ -70,29 +106,41 @@ SEED = int(os.environ.get("RS_MODEL_SEED") or random.SystemRandom().randrange(1 
 N_OPS = int(os.environ.get("RS_MODEL_OPS") or 120)
 N_ROUTES = int(os.environ.get("RS_MODEL_ROUTES") or 0)
 assert 0 <= N_ROUTES <= 65536, "RS_MODEL_ROUTES: 0 to 65536"
+UNRANKED = os.environ.get("RS_MODEL_UNRANKED") or "preferred"
+assert UNRANKED in ("tie", "preferred"), "RS_MODEL_UNRANKED: tie or preferred"
 # s; a restarted speaker reconnects within a few, plus the time a large
 # table takes to reach it
 QUIESCE_TIMEOUT = 45 + N_ROUTES / 100
 SETTLE = 0.3  # s a matching state must last (> the module's 100 ms debounce)
 
 
+# Prefixes any speaker may announce (the backup design: the same on-prem
+# prefix behind ExpressRoute, a VPN gateway and an SD-WAN NVA), next to
+# each speaker's own.
+SHARED = ["10.200.{}.0/24".format(k) for k in range(4)]
+PREPENDS, MEDS = (1, 2, 3), (0, 10, 20, 30)
+
+
 def pool(octet):
-    return ["10.{}.{}.0/24".format(octet, k) for k in range(3)]
+    return ["10.{}.{}.0/24".format(octet, k) for k in range(3)] + SHARED
 
 
 def filler(octet):
     return ["100.{}.{}.{}/32".format(octet, k >> 8, k & 255) for k in range(N_ROUTES)]
 
 
+# the last argument: the speaker's tag AS, in the AS path of everything
+# it announces from its pool (rs_speakers.py)
 SPEAKERS = [
-    Bird("b1", "192.168.1.11", 65001, pool(11)),
-    Bird("b2", "192.168.1.12", RS_AS, pool(12)),
-    GoBGP("g1", "192.168.1.21", 65002, pool(21)),
-    GoBGP("g2", "192.168.1.22", RS_AS, pool(22)),
-    ExaBGP("x1", "192.168.1.31", 65003, pool(31)),
-    ExaBGP("x2", "192.168.1.32", RS_AS, pool(32)),
+    Bird("b1", "192.168.1.11", 65001, pool(11), 64611),
+    Bird("b2", "192.168.1.12", RS_AS, pool(12), 64612),
+    GoBGP("g1", "192.168.1.21", 65002, pool(21), 64621),
+    GoBGP("g2", "192.168.1.22", RS_AS, pool(22), 64622),
+    ExaBGP("x1", "192.168.1.31", 65003, pool(31), 64631),
+    ExaBGP("x2", "192.168.1.32", RS_AS, pool(32), 64632),
 ]
 SP = {s.name: s for s in SPEAKERS}
+TAGS = {s.tag: s.name for s in SPEAKERS}
 VNET_FIXED, VNET_EXTRA = "10.100.0.0/16", "10.101.0.0/16"
 LINKS = [("r1", "lan", "192.168.1.1/24")] + [(s.name, "lan", s.addr + "/24") for s in SPEAKERS]
 ROLE_CLI = {NVA: "nva", ER: "gateway expressroute", VPN: "gateway vpn"}
@@ -108,9 +156,10 @@ def setup_module(mod):
     if missing:
         pytest.fail("rs_model needs bird2, gobgpd and exabgp from Debian; missing {} - "
                     "run scripts/install-deps.sh".format(", ".join(missing)), pytrace=False)
-    print("rs_model: RS_MODEL_SEED={} RS_MODEL_OPS={} RS_MODEL_ROUTES={}".format(
-        SEED, N_OPS, N_ROUTES), flush=True)
-    logger.info("rs_model: RS_MODEL_SEED=%d RS_MODEL_OPS=%d RS_MODEL_ROUTES=%d", SEED, N_OPS, N_ROUTES)
+    print("rs_model: RS_MODEL_SEED={} RS_MODEL_OPS={} RS_MODEL_ROUTES={} RS_MODEL_UNRANKED={}".format(
+        SEED, N_OPS, N_ROUTES, UNRANKED), flush=True)
+    logger.info("rs_model: RS_MODEL_SEED=%d RS_MODEL_OPS=%d RS_MODEL_ROUTES=%d RS_MODEL_UNRANKED=%s",
+                SEED, N_OPS, N_ROUTES, UNRANKED)
 
     tgen = Topogen(lambda t: build_links(t, LINKS), mod.__name__)
     tgen.start_topology()
@@ -118,10 +167,16 @@ def setup_module(mod):
         os.path.join(CWD, "r1", "frr.conf"),
         [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])
     tgen.start_router()
+    init = random.Random(SEED * 7919 + 1)
+    for sp in SPEAKERS:
+        sp.announced = {sp.pool[0]}
+        sp.attrs = {p: (init.choice(PREPENDS), init.choice(MEDS)) for p in sp.pool}
+    for p in SHARED:  # each from two or three speakers
+        for name in init.sample(sorted(SP), init.randint(2, 3)):
+            SP[name].announced.add(p)
     for sp in SPEAKERS:
         sp.router = tgen.gears[sp.name]
         set_addresses(sp.router, LINKS, forwarding=False)
-        sp.announced = {sp.pool[0]}
         if isinstance(sp, ExaBGP):
             sp.router.cmd("rm -f {}".format(sp.updates_log()))
         sp.start()
@@ -141,10 +196,11 @@ def r1():
 
 
 def new_model():
-    nbrs = [Neighbor(s.name, s.asn, s.ibgp, rr_client=s.ibgp) for s in SPEAKERS]
-    m = Model(nbrs, vnet=[VNET_FIXED], filler={s.name: s.filler for s in SPEAKERS})
+    nbrs = [Neighbor(s.name, s.asn, s.ibgp, rr_client=s.ibgp, addr=s.addr, tag=s.tag) for s in SPEAKERS]
+    m = Model(nbrs, vnet=[VNET_FIXED], filler={s.name: s.filler for s in SPEAKERS}, unranked=UNRANKED)
     for s in SPEAKERS:
         m.announced[s.name] = set(s.announced)
+        m.attrs[s.name] = dict(s.attrs)
     return m
 
 
@@ -152,7 +208,8 @@ def new_model():
 
 
 def simple_op(rng, m):
-    kind = rng.choices(["b2b", "role", "shut", "prefix", "vnet", "delete"], [20, 35, 10, 30, 5, 6])[0]
+    kind = rng.choices(["b2b", "role", "shut", "prefix", "attr", "pref", "vnet", "delete"],
+                       [15, 30, 8, 30, 25, 8, 4, 5])[0]
     name = rng.choice(sorted(SP))
     if kind in ("role", "shut", "delete") and name in m.deleted:
         return ("create", name)  # no role or shutdown on a deleted neighbor
@@ -162,22 +219,43 @@ def simple_op(rng, m):
         return ("delete", name)
     if kind == "b2b":
         return ("b2b", not m.b2b)
-    if kind == "role":
-        return ("role", name, rng.choice([r for r in (None,) + ROLES if r != m.roles[name]]))
+    if kind == "role":  # seldom none: role-less paths are not ranked by the preference
+        if m.roles[name] is not None and rng.random() < 0.2:
+            return ("role", name, None)
+        return ("role", name, rng.choice([r for r in ROLES if r != m.roles[name]]))
     if kind == "shut":
         if len(m.shut) >= 2 and name not in m.shut:
             name = rng.choice(sorted(m.shut))
         return ("shut", name, name not in m.shut)
+    if kind == "pref":
+        pref = rng.choice([p for p in PREFS if p != m.pref])
+        # the default both ways: set explicitly or the line removed
+        return ("pref", pref, "no") if pref == PREFS[0] and rng.random() < 0.5 else ("pref", pref)
+    if kind == "attr":  # a path it announces, best or not
+        mine = sorted(m.announced[name])
+        if mine:
+            prefix = rng.choice([p for p in mine if p in SHARED] or mine) if rng.random() < 0.8 \
+                else rng.choice(mine)
+            k, med = m.attrs[name][prefix]
+            if rng.random() < 0.5:
+                k = rng.choice([v for v in PREPENDS if v != k])
+            else:
+                med = rng.choice([v for v in MEDS if v != med])
+            return ("attr", name, prefix, k, med)
+        kind = "prefix"
     if kind == "prefix":
-        prefix = rng.choice(SP[name].pool)
+        prefix = rng.choice(SHARED if rng.random() < 0.65 else SP[name].pool[:-len(SHARED)])
         return ("prefix", name, prefix, prefix not in m.announced[name])
     return ("vnet", VNET_EXTRA, VNET_EXTRA not in m.vnet)
 
 
-def gen_batch(rng, m):
+def gen_batch(rng, m, first=False):
     """A batch of ops applied back to back, then one quiescence check.
     Mostly single ops; some bursts; some restarts of a speaker with
-    branch-to-branch toggling while it is down and while it reconnects."""
+    branch-to-branch toggling while it is down and while it reconnects.
+    The first batch gives every speaker a role (r1 starts with none)."""
+    if first:
+        return [("role", name, rng.choice(ROLES)) for name in sorted(SP)]
     m = m.copy()
     if rng.random() < 0.07:
         name = rng.choice(sorted(SP))
@@ -205,6 +283,10 @@ def apply_model(m, op):
         (m.shut.add if op[2] else m.shut.discard)(op[1])
     elif kind == "prefix":
         (m.announced[op[1]].add if op[3] else m.announced[op[1]].discard)(op[2])
+    elif kind == "attr":
+        m.attrs[op[1]][op[2]] = (op[3], op[4])
+    elif kind == "pref":
+        m.pref = op[1]
     elif kind == "vnet":
         (m.vnet.add if op[2] else m.vnet.discard)(op[1])
     elif kind == "delete":  # its role and shutdown go with it
@@ -239,6 +321,16 @@ def apply_network(op, stopped):
             (sp.announced.add if op[3] else sp.announced.discard)(op[2])
         else:
             apply_prefix(sp, op[2], op[3])
+    elif kind == "attr":
+        sp = SP[op[1]]
+        sp.attrs[op[2]] = (op[3], op[4])
+        if op[1] not in stopped:
+            sp.set_attrs(op[2])
+    elif kind == "pref":
+        if len(op) > 2:
+            rs_config("no bgp route-server routing-preference")
+        else:
+            rs_config("bgp route-server routing-preference " + op[1])
     elif kind == "vnet":
         rs_config("address-family ipv4 unicast", "{}network {}".format("" if op[2] else "no ", op[1]))
     elif kind == "delete":
@@ -279,18 +371,62 @@ def some(prefixes, limit=8):
     return str(p) if len(p) <= limit else "{} ... ({} in all)".format(p[:limit], len(p))
 
 
-def observe(m):
-    """(ok, details): tables equal the model and sessions match shutdowns
-    and deletions."""
-    exp = m.expected()
+def label(path):
+    """A path a speaker holds, for messages: its source and AS path."""
+    if path is None:
+        return "nothing"
+    src = next((TAGS[a] for a in path if a in TAGS), "untagged")
+    return "{}[{}]".format(src, " ".join(map(str, path)))
+
+
+def r1_shared():
+    """prefix -> (best path's source, {source: (AS path, MED)}) of the
+    shared prefixes in r1's table."""
+    data = vtysh_json(r1(), "show bgp ipv4 unicast 10.200.0.0/16 longer-prefixes json")
+    by_addr = {s.addr: s.name for s in SPEAKERS}
+    out = {}
+    for prefix, paths in (data.get("routes") or {}).items():
+        best, have = None, {}
+        for p in paths:
+            src = by_addr.get(p.get("peerId"), p.get("peerId"))
+            have[src] = (tuple(int(a) for a in (p.get("path") or "").split()), p.get("metric", 0))
+            if p.get("bestpath"):
+                best = src
+        out[prefix] = (best, have)
+    return out
+
+
+def observe(m, exp):
+    """(ok, details): every speaker holds, per prefix, a path the model
+    expects (exp: m.expected(); the AS path names the source), r1 holds
+    the shared prefixes' paths with the announced attributes and selects
+    the best the model expects, and sessions match shutdowns and
+    deletions."""
     got = {s.name: s.received() for s in SPEAKERS}
     st = sessions()
     diff = {}
     for n in sorted(SP):
-        missing, extra = exp[n] - got[n], got[n] - exp[n]
+        bad = ["{}: want {} got {}".format(p, " or ".join(sorted(label(x) for x in exp[n].get(p, NOTHING))),
+                                          label(got[n].get(p)))
+               for p in sorted(set(exp[n]) | set(got[n])) if got[n].get(p) not in exp[n].get(p, NOTHING)]
         up_ok = (st[n] == "Established") != m.gone(n)
-        if missing or extra or not up_ok:
-            diff[n] = "missing {} extra {} session {}".format(some(missing), some(extra), st[n])
+        if bad or not up_ok:
+            diff[n] = "{} session {}".format(some(bad, 6), st[n])
+    have = r1_shared()
+    bad = []
+    for p in SHARED:
+        want = {s: (m.route_path(s, p), m.med(s, p)) for s in m.sources(p)}
+        best, paths = have.get(p, (None, {}))
+        if paths != want:
+            bad.append("{}: paths {} want {}".format(p, paths, want))
+        elif want and best not in m.best(p)[0]:
+            other = m.copy()
+            other.unranked = "tie" if m.unranked == "preferred" else "preferred"
+            bad.append("{}: best {} want {}{}".format(
+                p, best, " or ".join(sorted(m.best(p)[0])),
+                " (as if RS_MODEL_UNRANKED={})".format(other.unranked) if best in other.best(p)[0] else ""))
+    if bad:
+        diff["r1"] = "; ".join(bad)
     return not diff, diff
 
 
@@ -301,13 +437,14 @@ def quiesce(m, need_reeval):
     flight). Returns (ok, diff, seconds)."""
     start, diff = time.time(), {"r1": "no route-server re-evaluation after the policy change"}
     mon = STATE.get("monitor")
+    exp = m.expected()
     while time.time() - start < QUIESCE_TIMEOUT:
         if need_reeval is None or rs_json(r1())["reevaluations"] > need_reeval:
-            ok, diff = observe(m)
+            ok, diff = observe(m, exp)
             if ok:
                 quiet_since, sizes = time.time(), [r.size() for r in READERS.values()]
                 time.sleep(SETTLE)
-                ok, diff = observe(m)
+                ok, diff = observe(m, exp)
                 if ok and (sizes != [r.size() for r in READERS.values()] or not outq_empty()):
                     ok, diff = False, {"monitor": "UPDATEs still on their way to the monitored speakers"}
                 if ok:
@@ -331,17 +468,18 @@ def outq_empty():
 
 
 def prefix_owner():
-    """prefix -> source: every prefix in the test has one."""
+    """prefix -> source of the prefixes with one (all but the shared ones;
+    the monitor names a path's source by its tag AS first)."""
     owner = {VNET_FIXED: VNET, VNET_EXTRA: VNET}
     for s in SPEAKERS:
-        owner.update((p, s.name) for p in s.pool + s.filler)
+        owner.update((p, s.name) for p in s.pool + s.filler if p not in SHARED)
     return owner
 
 
 def start_monitor(m):
     for s in MONITORED:
         READERS[s.name] = LogReader(s.updates_log())
-    STATE["monitor"] = Checker(Timeline(m.withheld(), m.shut | m.deleted), prefix_owner())
+    STATE["monitor"] = Checker(Timeline(m.withheld(), m.shut | m.deleted), prefix_owner(), TAGS)
 
 
 def record_op(op, t, m):
@@ -369,11 +507,17 @@ def monitor_lines():
 
 def failure(what, m, index, batch, history, diff):
     lines = [
-        "rs_model: {} after op #{} - replay with RS_MODEL_SEED={} RS_MODEL_OPS={}".format(
-            what, index, SEED, N_OPS),
+        "rs_model: {} after op #{} - replay with RS_MODEL_SEED={} RS_MODEL_OPS={}{}".format(
+            what, index, SEED, N_OPS, " RS_MODEL_UNRANKED=tie" if UNRANKED == "tie" else ""),
         "batch: " + "; ".join(op_str(o) for o in batch),
         "model: " + m.describe(),
     ]
+    for p in SHARED:
+        paths = m.paths(p)
+        if paths:
+            best, amb = m.best(p)
+            lines.append("  {}: paths {} -> best {}{}".format(
+                p, paths, "/".join(sorted(best)), " (ambiguous order)" if amb else ""))
     lines += ["  {}: {}".format(n, d) for n, d in sorted(diff.items())]
     lines.append("r1 table: {}".format(some(received_prefixes(r1()), 40)))
     lines += monitor_lines()
@@ -385,6 +529,17 @@ def failure(what, m, index, batch, history, diff):
 
 
 # --- tests ---------------------------------------------------------------------
+
+
+def tally(m):
+    """Coverage of the best-allowed-path cases at a quiescent point."""
+    cov = STATE.setdefault("coverage", {})
+    cov[m.pref] = cov.get(m.pref, 0) + 1
+    for p in SHARED:
+        per, by_pref = m.analyse(p)
+        cov["by_pref"] = cov.get("by_pref", 0) + by_pref
+        for kind in per.values():
+            cov[kind] = cov.get(kind, 0) + 1
 
 
 def test_initial_state():
@@ -402,9 +557,9 @@ def test_random_operations():
     m, last = STATE["model"], STATE["counters"]
     history, index, checks, worst, t0 = [], 0, 0, 0.0, time.time()
     while index < N_OPS:
-        batch = gen_batch(rng, m)
+        batch = gen_batch(rng, m, first=not index)
         stopped, touched, reeval = set(), set(), None
-        if any(o[0] in ("b2b", "role") for o in batch):
+        if any(o[0] in ("b2b", "role", "pref") for o in batch):
             reeval = rs_json(r1())["reevaluations"]
         for op in batch:
             if op[0] != "pause":
@@ -425,11 +580,17 @@ def test_random_operations():
         assert not reset, failure("session reset (established, dropped) before -> after",
                                   m, index, batch, history, {n: str(v) for n, v in reset.items()})
         last, checks, worst = now, checks + 1, max(worst, took)
+        tally(m)
     mon = poll_monitor()
     mon.dump(os.path.join(get_topogen().logdir, "monitor.json"))
     summary = "rs_model: seed {} - {} ops, {} quiescent points checked, 0 mismatches, " \
               "{:.0f} s, slowest convergence {:.1f} s".format(SEED, index, checks, time.time() - t0, worst)
-    lines = [summary] + ["rs_model monitor: " + l for l in mon.summary()]
+    cov = STATE["coverage"]
+    lines = [summary, "rs_model shared prefixes at quiescent points (receiver, prefix): " + ", ".join(
+        "{} {}".format(k, cov.get(k, 0)) for k in ("best", "substitute", "none", "own", "ambiguous"))
+        + "; r1's best decided by the routing preference {} times; preference {}".format(
+            cov.get("by_pref", 0), ", ".join("{} {}".format(p, cov.get(p, 0)) for p in PREFS))]
+    lines += ["rs_model monitor: " + l for l in mon.summary()]
     lines.append("rs_model monitor: (op, speaker) transitions with a route withheld before and after: "
                  + ", ".join("{} {}".format(k, n) for k, n in sorted(mon.coverage().items())))
     lines.append("rs_model monitor: {} transient leaks (expected 0){}".format(

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """
 Unit test of the model check's transient monitor (rs_monitor.py) on
-synthetic update logs, with the real oracle: pure Python, no routers.
+synthetic update logs, with the real oracle, and of the oracle's best
+allowed path and routing preference: pure Python, no routers.
 Runs with the topotests, or alone:
     python3 -m pytest topotests/rs_model/test_rs_monitor.py
 """
@@ -15,7 +16,7 @@ CWD = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(CWD)
 
 from rs_monitor import Checker, LogReader, Timeline  # noqa: E402
-from rs_oracle import ER, VNET, VPN, Model, Neighbor  # noqa: E402
+from rs_oracle import ER, NOTHING, NVA, VNET, VPN, Model, Neighbor  # noqa: E402
 
 # x1 receives; e1, e2 would be ExpressRoute gateways, v1 a VPN gateway.
 NBRS = [Neighbor("x1", 65003, False), Neighbor("e1", 65515, True, True),
@@ -47,8 +48,11 @@ def scenario():
     return Checker(tl, OWNER)
 
 
-def update(t, announce=(), withdraw=()):
-    return {"t": t, "rt": t + 0.001, "a": list(announce), "w": list(withdraw)}
+def update(t, announce=(), withdraw=(), p=None):
+    rec = {"t": t, "rt": t + 0.001, "a": list(announce), "w": list(withdraw)}
+    if p is not None:
+        rec["p"] = list(p)
+    return rec
 
 
 def test_oracle_withheld():
@@ -145,3 +149,85 @@ def test_log_reader(tmp_path):
     with open(path, "a") as f:
         f.write(': [], "w": []}\n')
     assert [x["t"] for x in r.read()] == [2.0] and r.read() == []
+
+
+# tag AS of each neighbor (in the AS path of what it announces)
+TAGS = {64601: "e1", 64602: "e2", 64604: "v1", 64603: "x1"}
+SHARED = "10.200.0.0/24"  # announced by e1, e2 and v1: no owner
+
+
+def test_shared_prefix_source_by_tag():
+    """What x1 (ExpressRoute) may receive of a prefix several neighbors
+    announce depends on the path's source, named by its tag AS, not on
+    the prefix: e2's path (no role) at any time and v1's while b2b is on
+    are substitutes the policy allows; e1's path (ER -> ER) is a leak in
+    every state; an announce of the shared prefix without a tag cannot be
+    attributed."""
+    c = scenario()
+    c.tags = dict(TAGS)
+    for rec in (update(1.0, [SHARED], p=[65515, 64602]),
+                update(10.2, [SHARED], p=[65515, 65004, 64604]),
+                update(12.0, [SHARED], p=[64601, 64601]),
+                update(13.0, [SHARED], p=[65515]),
+                update(14.0, ["10.1.0.0/24"], p=[65515, 64602])):  # the tag decides
+        c.feed("x1", rec)
+    got = sorted((l.window, l.source, l.reason, tuple(l.prefixes)) for l in c.leaks.values())
+    assert got == [(1, "e1", "matrix", (SHARED,))], got
+    n = c.counts["x1"]
+    assert (n["checked"], n["unattributed"], n["changing"]) == (4, 1, 1), n
+
+
+def backup_model():
+    """e1 (ER, AS path 2 long), v1 (VPN, 4 long) and x1 (NVA, 3 long)
+    announce P; e2 (NVA) receives."""
+    nbrs = [Neighbor("e1", 65515, True, True, addr="10.0.0.1", tag=64601),
+            Neighbor("e2", 65515, True, True, addr="10.0.0.2", tag=64602),
+            Neighbor("v1", 65004, False, addr="10.0.0.4", tag=64604),
+            Neighbor("x1", 65003, False, addr="10.0.0.3", tag=64603)]
+    m = Model(nbrs)
+    m.roles.update(e1=ER, e2=NVA, v1=VPN, x1=NVA)
+    for n, k in (("e1", 2), ("v1", 3), ("x1", 2)):
+        m.announced[n].add("P")
+        m.attrs[n]["P"] = (k, 0)
+    return m
+
+
+def test_oracle_best_allowed_and_preference():
+    m = backup_model()
+    got = lambda: {d: m.expected()[d].get("P", NOTHING) for d in sorted(m.neighbors)}  # noqa: E731
+    # expressroute: e1 best; NVAs get x1's (NVA -> NVA), x1 itself nothing
+    # (its own path), the others nothing with b2b off
+    assert m.best("P") == (frozenset(["e1"]), False)
+    assert got() == {"e1": NOTHING, "e2": {(65003, 64603, 64603)}, "v1": NOTHING, "x1": NOTHING}
+    m.b2b = True  # e1 gets x1's (NVA before VPN by AS path), the others e1's
+    assert got() == {"e1": {(65003, 64603, 64603)}, "e2": {(64601, 64601)},
+                     "v1": {(65515, 64601, 64601)}, "x1": {(65515, 64601, 64601)}}
+    m.pref = "vpn"  # x1 (NVA, 3 long with its AS) beats v1 (4 long): x1 best
+    assert m.best("P") == (frozenset(["x1"]), False)
+    # x1's best allowed path is its own: nothing
+    assert got() == {"e1": {(65003, 64603, 64603)}, "e2": {(65003, 64603, 64603)},
+                     "v1": {(65515, 65003, 64603, 64603)}, "x1": NOTHING}
+    m.pref = "as-path"  # shortest: e1 (2), then x1 (3, eBGP), v1 (4)
+    assert m.best("P") == (frozenset(["e1"]), False)
+    # MED decides between equal AS path lengths (always compared)
+    m.attrs["e1"]["P"], m.attrs["x1"]["P"] = (3, 20), (2, 10)
+    assert m.best("P") == (frozenset(["x1"]), False)
+    # equal length and MED: eBGP (x1) over iBGP (e1); among iBGP the lower
+    # router ID
+    m.attrs["e1"]["P"] = (3, 10)
+    assert m.best("P") == (frozenset(["x1"]), False)
+    m.shut.add("x1")
+    m.announced["e2"].add("P")
+    m.attrs["e2"]["P"] = (3, 10)
+    assert m.best("P") == (frozenset(["e1"]), False)
+    # role-less e2 between e1 (ER) and v1 (VPN) in AS path length under
+    # vpn: ranked with the preferred class (VPN) it beats v1 by AS path
+    # and both beat e1
+    m.pref, m.roles["e2"] = "vpn", None
+    m.attrs["e1"]["P"], m.attrs["e2"]["P"], m.attrs["v1"]["P"] = (1, 0), (2, 0), (3, 0)
+    assert m.best("P") == (frozenset(["e2"]), False)
+    assert got()["e1"] == {(64602, 64602)}
+    # not ranked at all: a cycle, any allowed path (v1's or e2's) for e1
+    m.unranked = "tie"
+    assert m.best("P") == (frozenset(["e1", "e2", "v1"]), True)
+    assert got()["e1"] == {(64602, 64602), (65004, 64604, 64604, 64604)}
