@@ -69,8 +69,18 @@ preference decided r1's best.
   RS_MODEL_UNRANKED=preferred|tie
                      how the routing preference ranks role-less paths
                      (above; default preferred)
+  RS_MODEL_DEBUG=1   r1 logs route-server, outgoing update and update-group
+                     debugs (for a replay)
+  RS_MODEL_SCRIPT=F  apply the batches of ops in the JSON file F (a list of
+                     lists of ops as op_str() shows them, e.g.
+                     [[["role", "g2", "gateway expressroute"]],
+                      [["b2b", true], ["role", "b2", "gateway vpn"]]])
+                     instead of random ones, from the seed's initial state
+                     (to replay a reduced sequence; replay/ holds some, named
+                     after the seed they need)
 """
 
+import json
 import os
 import random
 import sys
@@ -112,6 +122,8 @@ assert UNRANKED in ("tie", "preferred"), "RS_MODEL_UNRANKED: tie or preferred"
 # table takes to reach it
 QUIESCE_TIMEOUT = 45 + N_ROUTES / 100
 SETTLE = 0.3  # s a matching state must last (> the module's 100 ms debounce)
+DEBUG = bool(os.environ.get("RS_MODEL_DEBUG"))  # r1 logs route-server and update debugs
+SCRIPT = os.environ.get("RS_MODEL_SCRIPT")  # JSON batches of ops instead of random ones
 
 
 # Prefixes any speaker may announce (the backup design: the same on-prem
@@ -167,6 +179,9 @@ def setup_module(mod):
         os.path.join(CWD, "r1", "frr.conf"),
         [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, RS_MODULE)])
     tgen.start_router()
+    if DEBUG:
+        for c in ("debug bgp route-server", "debug bgp updates out", "debug bgp update-groups"):
+            tgen.gears["r1"].vtysh_cmd(c)
     init = random.Random(SEED * 7919 + 1)
     for sp in SPEAKERS:
         sp.announced = {sp.pool[0]}
@@ -405,10 +420,12 @@ def observe(m, exp):
     got = {s.name: s.received() for s in SPEAKERS}
     st = sessions()
     diff = {}
+    STATE["bad"] = []  # (receiver, prefix) for failure()'s diagnostics
     for n in sorted(SP):
+        wrong = [p for p in sorted(set(exp[n]) | set(got[n])) if got[n].get(p) not in exp[n].get(p, NOTHING)]
+        STATE["bad"] += [(n, p) for p in wrong]
         bad = ["{}: want {} got {}".format(p, " or ".join(sorted(label(x) for x in exp[n].get(p, NOTHING))),
-                                          label(got[n].get(p)))
-               for p in sorted(set(exp[n]) | set(got[n])) if got[n].get(p) not in exp[n].get(p, NOTHING)]
+                                          label(got[n].get(p))) for p in wrong]
         up_ok = (st[n] == "Established") != m.gone(n)
         if bad or not up_ok:
             diff[n] = "{} session {}".format(some(bad, 6), st[n])
@@ -418,8 +435,10 @@ def observe(m, exp):
         want = {s: (m.route_path(s, p), m.med(s, p)) for s in m.sources(p)}
         best, paths = have.get(p, (None, {}))
         if paths != want:
+            STATE["bad"].append(("r1", p))
             bad.append("{}: paths {} want {}".format(p, paths, want))
         elif want and best not in m.best(p)[0]:
+            STATE["bad"].append(("r1", p))
             other = m.copy()
             other.unranked = "tie" if m.unranked == "preferred" else "preferred"
             bad.append("{}: best {} want {}{}".format(
@@ -507,8 +526,9 @@ def monitor_lines():
 
 def failure(what, m, index, batch, history, diff):
     lines = [
-        "rs_model: {} after op #{} - replay with RS_MODEL_SEED={} RS_MODEL_OPS={}{}".format(
-            what, index, SEED, N_OPS, " RS_MODEL_UNRANKED=tie" if UNRANKED == "tie" else ""),
+        "rs_model: {} after op #{} - replay with RS_MODEL_SEED={} {}{}".format(
+            what, index, SEED, "RS_MODEL_SCRIPT=" + SCRIPT if SCRIPT else "RS_MODEL_OPS={}".format(N_OPS),
+            " RS_MODEL_UNRANKED=tie" if UNRANKED == "tie" else ""),
         "batch: " + "; ".join(op_str(o) for o in batch),
         "model: " + m.describe(),
     ]
@@ -523,9 +543,29 @@ def failure(what, m, index, batch, history, diff):
     lines += monitor_lines()
     lines.append("history (op index: op):")
     lines += ["  {}: {}".format(i, op_str(o)) for i, o in history]
+    lines += diagnostics()
     text = "\n".join(lines)
     logger.error(text)
     return text
+
+
+def diagnostics(limit=4):
+    """r1's view of the first mismatches: the prefix, the withheld list
+    and advertised routes of the receiver, the update-groups."""
+    cmds, out = [], ["r1 diagnostics:"]
+    for n, p in STATE.get("bad", [])[:limit]:
+        cmds.append("show bgp ipv4 unicast {}".format(p))
+        if n in SP:
+            cmds += ["show bgp route-server withheld {}".format(SP[n].addr),
+                     "show bgp ipv4 unicast neighbors {} advertised-routes".format(SP[n].addr)]
+    if cmds:
+        cmds += ["show bgp route-server", "show bgp update-groups"]
+    seen = set()
+    for c in cmds:
+        if c not in seen:
+            seen.add(c)
+            out += ["r1# " + c] + ["  " + l for l in r1().vtysh_cmd(c).splitlines()]
+    return out if cmds else []
 
 
 # --- tests ---------------------------------------------------------------------
@@ -556,8 +596,12 @@ def test_random_operations():
     rng = random.Random(SEED)
     m, last = STATE["model"], STATE["counters"]
     history, index, checks, worst, t0 = [], 0, 0, 0.0, time.time()
-    while index < N_OPS:
-        batch = gen_batch(rng, m, first=not index)
+    script = None
+    if SCRIPT:
+        with open(SCRIPT) as f:
+            script = [[tuple(o) for o in b] for b in json.load(f)]
+    while (index < N_OPS) if script is None else script:
+        batch = gen_batch(rng, m, first=not index) if script is None else script.pop(0)
         stopped, touched, reeval = set(), set(), None
         if any(o[0] in ("b2b", "role", "pref") for o in batch):
             reeval = rs_json(r1())["reevaluations"]
