@@ -204,6 +204,9 @@ unsigned int rs_tomb_count(const struct rs_inst *inst)
 	return rs_tombs_count(&inst->tombs);
 }
 
+static void rs_each_paf(struct rs_inst *inst, void (*fn)(struct peer_af *paf));
+static void rs_hold_paf(struct peer_af *paf);
+
 /*
  * A deleted neighbor's paths stay selected until bgpd's clear work queue
  * reaches them, seconds later on a large table. Its source role must live
@@ -240,6 +243,7 @@ static int rs_peer_status_changed(struct peer *peer)
 		return 0;
 	/* Its role decides what its paths may reach and how they rank. */
 	rs_cache_rebuild(inst);
+	rs_each_paf(inst, rs_hold_paf);
 	if (inst->pref != RS_PREF_ASPATH)
 		inst->reselect = true;
 	inst->reannounce = true;
@@ -308,6 +312,17 @@ void rs_walk_schedule(struct rs_inst *inst)
 			     &inst->t_walk);
 }
 
+/* As bgpd does when an outbound policy starts changing: until its table
+ * walk, a role subgroup's adj-out may differ from another subgroup's of
+ * the same group, so it must not merge into one (the merge keeps only the
+ * target's adj-out, and what the merged peers were really sent is lost).
+ */
+static void rs_hold_paf(struct peer_af *paf)
+{
+	if (PAF_SUBGRP(paf)->update_group->module_key[rs_key_slot])
+		update_subgroup_set_needs_refresh(PAF_SUBGRP(paf), 1);
+}
+
 /* A neighbor whose role changes leaves its update-group at once (the key
  * hook sees the new role) and its table is walked; a neighbor leaving the
  * role groups altogether needs that walk too.
@@ -329,6 +344,7 @@ static void rs_changed(struct rs_inst *inst)
 {
 	rs_cache_rebuild(inst);
 	rs_each_paf(inst, rs_regroup_paf);
+	rs_each_paf(inst, rs_hold_paf);
 	if (inst->pref != RS_PREF_ASPATH)
 		inst->reselect = true;
 	inst->reannounce = true;
@@ -365,6 +381,7 @@ void rs_b2b_set(struct rs_inst *inst, bool on)
 			   rs_inst_vrf(inst->bgp), on ? "on" : "off");
 	inst->b2b = on;
 	rs_withhold_update(inst);
+	rs_each_paf(inst, rs_hold_paf);
 	inst->reannounce = true;
 	rs_walk_schedule(inst);
 }
