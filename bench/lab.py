@@ -6,6 +6,7 @@ Control sockets live in the lab directory, so birdc and vtysh run from
 the host without entering a namespace.
 """
 
+import json
 import os
 import re
 import shutil
@@ -89,6 +90,12 @@ class Bird:
     def rss_mb(self):
         return proc_mem(self.pid)
 
+    def cpu_s(self):
+        return proc_cpu(self.pid)
+
+    def out_octets(self):
+        return netns_out_octets(self.pid)
+
 
 COUNT_RE = re.compile(r"^(\d+) of \d+ routes", re.M)
 
@@ -96,6 +103,20 @@ COUNT_RE = re.compile(r"^(\d+) of \d+ routes", re.M)
 def parse_count(out):
     m = COUNT_RE.search(out)
     return int(m.group(1)) if m else -1
+
+
+def parse_route_stats(out):
+    """(updates, withdraws) received by a BIRD protocol, from `show
+    protocols all`: every prefix the peer announced or withdrew, including
+    those dropped on import (a loop in the AS path counts as a withdraw)."""
+    upd = wd = 0
+    for line in out.splitlines():
+        f = line.split()
+        if line.strip().startswith("Import updates:"):
+            upd = int(f[2])
+        elif line.strip().startswith("Import withdraws:"):
+            wd = int(f[2])
+    return upd, wd
 
 
 def parse_routes(out):
@@ -113,6 +134,21 @@ def proc_mem(pid):
             if k in ("VmHWM", "VmRSS"):
                 vals[k] = int(v.split()[0]) / 1024.0
     return vals.get("VmHWM", 0.0), vals.get("VmRSS", 0.0)
+
+
+def proc_cpu(pid):
+    """User + system CPU seconds of a process (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def netns_out_octets(pid):
+    """IP octets sent from the network namespace of a process (the route
+    server's: its BGP sessions are the only IP traffic there)."""
+    with open("/proc/%d/net/netstat" % pid) as f:
+        lines = [line.split() for line in f if line.startswith("IpExt:")]
+    return int(lines[1][lines[0].index("OutOctets")])
 
 
 class Bgpd:
@@ -169,10 +205,24 @@ class Bgpd:
     def rss_mb(self):
         return proc_mem(self.pid)
 
+    def cpu_s(self):
+        return proc_cpu(self.pid)
+
+    def out_octets(self):
+        return netns_out_octets(self.pid)
+
+    def updates_sent(self):
+        """UPDATE messages sent to all neighbors."""
+        try:
+            nbrs = json.loads(self.vtysh("show bgp neighbors json"))
+        except ValueError:
+            return None
+        return sum(v.get("messageStats", {}).get("updatesSent", 0) for v in nbrs.values() if isinstance(v, dict))
+
 
 def make_lab(prefix):
     lab = Lab(prefix, tag="rsb")
     lab.link("rs", LAN, topo.RS_IP + "/24")
-    for name, (_, _, ip) in topo.PEERS.items():
+    for name, (_, _, ip) in topo.PEERS.items():  # the same addresses in every workload
         lab.link(name, LAN, ip + "/24")
     return lab
