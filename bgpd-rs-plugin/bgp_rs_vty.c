@@ -76,13 +76,16 @@ DEFPY_YANG(rs_b2b, rs_b2b_cmd, "[no] bgp route-server branch-to-branch",
 	return rs_apply(vty, bgp);
 }
 
+#define RS_PREF_HELP                                                           \
+	"Which role's paths are preferred (a best-path step after weight)\n"   \
+	"Paths from ExpressRoute gateways (the default)\n"                     \
+	"Paths from VPN gateways and NVAs\n"                                   \
+	"No role preference: AS path length and bgpd's other steps\n"
+
 DEFPY_YANG(rs_pref, rs_pref_cmd,
 	   "bgp route-server routing-preference <expressroute|vpn|as-path>$pref",
 	   BGP_STR RS_STR
-	   "Which role's paths are preferred (a best-path step after weight)\n"
-	   "Paths from ExpressRoute gateways (the default)\n"
-	   "Paths from VPN gateways and NVAs\n"
-	   "No role preference: AS path length and bgpd's other steps\n")
+	   RS_PREF_HELP)
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	char xpath[XPATH_MAXLEN];
@@ -101,10 +104,7 @@ DEFPY_YANG(rs_pref, rs_pref_cmd,
 DEFPY_YANG(no_rs_pref, no_rs_pref_cmd,
 	   "no bgp route-server routing-preference [<expressroute|vpn|as-path>]",
 	   NO_STR BGP_STR RS_STR
-	   "Which role's paths are preferred (a best-path step after weight)\n"
-	   "Paths from ExpressRoute gateways (the default)\n"
-	   "Paths from VPN gateways and NVAs\n"
-	   "No role preference: AS path length and bgpd's other steps\n")
+	   RS_PREF_HELP)
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	char xpath[XPATH_MAXLEN];
