@@ -64,7 +64,7 @@
  * below in its log (a SIL silently ignoring new config nodes would accept
  * config it never applies to bgpd).
  */
-#define REV_STR "2026-11-30"
+#define REV_STR "2026-12-01"
 #define REV (const xmlChar *)REV_STR
 #define N(s) (const xmlChar *)(s)
 
