@@ -55,7 +55,9 @@
 #include "val_util.h"
 #include "xml_util.h"
 
+#include "rs_confirm.h"
 #include "rs_frr.h"
+#include "rs_notify.h"
 
 #define MOD (const xmlChar *)"frr-bgp-route-server"
 /* The revision this SIL implements. It must be the newest revision of
@@ -245,7 +247,7 @@ static void enums_fix(void)
 }
 
 /* error-message strings must outlive the rpc-error record */
-static char err_ring[32][600];
+static char err_ring[32][1200];
 static unsigned int err_next;
 
 static void rec_err(ses_cb_t *scb, xml_msg_hdr_t *msghdr, val_value_t *errval,
@@ -394,6 +396,10 @@ static void add_state(val_value_t *inst)
 static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 				   val_value_t *root);
 static status_t rs_commit_complete(void);
+static status_t apply_conf(const struct rs_nc_conf *want, ses_cb_t *scb,
+			   xml_msg_hdr_t *msghdr);
+static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr);
+static bool target_is_running(void);
 
 /* ------------------------------------------------------------------ */
 /* edit callbacks                                                     */
@@ -435,11 +441,7 @@ static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
 				 cfg_get_root(NCX_CFGID_RUNNING));
 	if (res != NO_ERR)
 		return res;
-	res = rs_commit_complete();
-	if (res != NO_ERR)
-		rec_err(scb, &msg->mhdr, NULL, "bgpd-apply-failed",
-			"applying the new running config to bgpd failed (see netconfd log)");
-	return res;
+	return apply_running(scb, &msg->mhdr);
 }
 
 /* Whether another sibling of v has the same name and, for a list entry,
@@ -611,31 +613,71 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 			res = ERR_NCX_OPERATION_FAILED;
 		}
 	}
+	/* <commit> of the candidate: bgpd takes the change now, the last
+	 * check before netconfd touches running. A failure then leaves
+	 * running and the candidate as they are (a failure in the
+	 * commit-complete hook would leave the new running in place).
+	 */
+	if (res == NO_ERR && !target_is_running())
+		res = apply_conf(&want, scb, msghdr);
 	rs_nc_conf_free(&want);
 	rs_nc_conf_free(&live);
 	return res;
 }
 
-static status_t rs_commit_complete(void)
+/* Makes bgpd equal to want, all or nothing (rs_frr_apply): on failure
+ * bgpd is as before and the client gets an rpc-error naming the failing
+ * command.
+ */
+static status_t apply_conf(const struct rs_nc_conf *want, ses_cb_t *scb,
+			   xml_msg_hdr_t *msghdr)
+{
+	char err[1200];
+	int rc = rs_frr_apply(want, err, sizeof(err));
+
+	/* NETCONF's own change: no config-changed notification for it */
+	rs_notify_config_applied(rc < 0 ? NULL : want);
+	if (rc < 0) {
+		log_error("\nfrr-bgp-route-server: apply to bgpd failed: %s",
+			  err);
+		if (scb && msghdr)
+			rec_err(scb, msghdr, NULL, "bgpd-apply-failed", "%s",
+				err);
+		return ERR_NCX_OPERATION_FAILED;
+	}
+	if (LOGDEBUG)
+		log_debug("\nfrr-bgp-route-server: applied to bgpd");
+	return NO_ERR;
+}
+
+/* running to bgpd: edit-config with --target=running, and a confirmed
+ * commit rolled back by netconfd
+ */
+static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr)
 {
 	struct rs_nc_conf want;
-	char err[600];
-	int rc;
+	status_t res;
 
-	/* before netconfd clones running into the candidate */
 	enums_fix();
 	if (!rs_ready)
 		return NO_ERR;
 	conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &want);
-	rc = rs_frr_apply(&want, err, sizeof(err));
+	res = apply_conf(&want, scb, msghdr);
 	rs_nc_conf_free(&want);
-	if (rc < 0) {
-		log_error("\nfrr-bgp-route-server: apply to bgpd failed: %s",
-			  err);
-		return ERR_NCX_OPERATION_FAILED;
-	}
-	if (LOGDEBUG)
-		log_debug("\nfrr-bgp-route-server: running applied to bgpd");
+	return res;
+}
+
+/* running was rolled back by netconfd (confirmed commit not confirmed) */
+static void reapply_running(const char *why)
+{
+	(void)why;
+	apply_running(NULL, NULL);
+}
+
+static status_t rs_commit_complete(void)
+{
+	/* before netconfd clones running into the candidate */
+	enums_fix();
 	return NO_ERR;
 }
 
@@ -800,6 +842,9 @@ status_t y_frr_bgp_route_server_init(const xmlChar *modname,
 	res = agt_commit_validate_register(MOD, rs_commit_validate);
 	if (res != NO_ERR)
 		return res;
+	res = rs_confirm_init(reapply_running);
+	if (res != NO_ERR)
+		return res;
 	return agt_commit_complete_register(MOD, rs_commit_complete);
 }
 
@@ -823,6 +868,7 @@ status_t y_frr_bgp_route_server_init2(void)
 		if (agt_timer_create((uint32)interval, TRUE, sync_timer, NULL,
 				     &rs_timer_id) != NO_ERR)
 			log_error("\nfrr-bgp-route-server: no sync timer");
+	rs_notify_init("frr-bgp-route-server", REV_STR);
 	rs_ready = true;
 	return NO_ERR;
 }
@@ -831,6 +877,8 @@ void y_frr_bgp_route_server_cleanup(void)
 {
 	if (rs_timer_id)
 		agt_timer_delete(rs_timer_id);
+	rs_notify_cleanup();
+	rs_confirm_cleanup();
 	agt_commit_validate_unregister(MOD);
 	agt_commit_complete_unregister(MOD);
 	agt_cb_unregister_callbacks(MOD, N("/route-server/instance"));

@@ -78,7 +78,8 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out)
+static int vtysh_run(const char *const *cmds, size_t ncmds, bool echo,
+		     char **out)
 {
 	struct buf b = {};
 	const char **argv;
@@ -101,6 +102,8 @@ int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out)
 		argv[a++] = "--config_dir";
 		argv[a++] = s_cfgdir;
 	}
+	if (echo)
+		argv[a++] = "-E";
 	for (i = 0; i < ncmds; i++) {
 		argv[a++] = "-c";
 		argv[a++] = cmds[i];
@@ -178,6 +181,62 @@ int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
 	return -1;
+}
+
+int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out)
+{
+	return vtysh_run(cmds, ncmds, false, out);
+}
+
+/* The command a "vtysh -E" echo line shows ("PROMPT# COMMAND"), or NULL. */
+static const char *echoed(const char *line, size_t len, size_t *cmdlen)
+{
+	const char *p = memmem(line, len, "# ", 2);
+
+	if (!p)
+		return NULL;
+	*cmdlen = len - (size_t)(p + 2 - line);
+	return p + 2;
+}
+
+/* vtysh -E prints each command (after the prompt) before running it and
+ * stops at the first that fails: the last command echoed is the one
+ * that failed. The echo lines are taken out of *out.
+ */
+int rs_frr_vtysh_config(const char *const *cmds, size_t ncmds, char **out,
+			size_t *failed)
+{
+	int rc = vtysh_run(cmds, ncmds, true, out);
+	char *line = *out, *w = *out;
+	size_t k = 0;
+
+	*failed = ncmds;
+	while (line && *line) {
+		char *eol = strchrnul(line, '\n');
+		size_t len = (size_t)(eol - line), el, cl;
+		const char *e = echoed(line, len, &el);
+
+		if (e && k < ncmds) {
+			cl = strlen(cmds[k]);
+			/* a match, or the start of one (what vtysh was given) */
+			if (el >= cl && !memcmp(e, cmds[k], cl) &&
+			    (el == cl || e[cl] == ' ')) {
+				k++;
+				line = *eol ? eol + 1 : eol;
+				continue;
+			}
+		}
+		memmove(w, line, len);
+		w += len;
+		if (*eol)
+			*w++ = '\n';
+		line = *eol ? eol + 1 : eol;
+	}
+	if (w)
+		*w = 0;
+	if (rc != 0 && k > 0)
+		*failed = k - 1;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,136 +494,4 @@ void rs_nc_count_roles(const struct rs_nc_inst *live,
 		}
 		n[r]++;
 	}
-}
-
-/* Commands for one instance; returns how many were added to b. */
-static size_t inst_cmds(const struct rs_nc_inst *live,
-			const struct rs_nc_inst *want, struct buf *b,
-			const char ***cmds, size_t *ncmds)
-{
-	size_t i, before = *ncmds;
-	bool b2b = want ? want->b2b : false;
-	enum rs_nc_pref pref = want ? want->pref : RS_NC_PREF_ER;
-	struct buf line = {};
-
-	(void)b;
-#define PUSH(...)                                                             \
-	do {                                                                  \
-		line.len = 0;                                                 \
-		buf_printf(&line, __VA_ARGS__);                               \
-		*cmds = realloc(*cmds, (*ncmds + 1) * sizeof(**cmds));        \
-		(*cmds)[(*ncmds)++] = strdup(line.p);                         \
-	} while (0)
-
-	/* Roles first (removals, then sets), then the flag: the active-active
-	 * check in bgpd then sees the final roles. The routing preference
-	 * last (independent of both; bgpd re-runs best-path selection).
-	 */
-	for (i = 0; i < live->n_neigh; i++) {
-		const struct rs_nc_neigh *l = &live->neigh[i];
-		struct rs_nc_neigh *w = want ? rs_nc_neigh_get(
-			(struct rs_nc_inst *)want, l->name, false) : NULL;
-
-		if (l->role && (!w || !w->role))
-			PUSH("no neighbor %s route-server role", l->name);
-	}
-	for (i = 0; want && i < want->n_neigh; i++) {
-		const struct rs_nc_neigh *w = &want->neigh[i];
-		struct rs_nc_neigh *l = rs_nc_neigh_get(
-			(struct rs_nc_inst *)live, w->name, false);
-
-		if (w->role && (!l || l->role != w->role))
-			PUSH("neighbor %s route-server role %s", w->name,
-			     rs_nc_role_cli(w->role));
-	}
-	if (b2b != live->b2b)
-		PUSH("%sbgp route-server branch-to-branch", b2b ? "" : "no ");
-	if (pref != live->pref) {
-		if (pref == RS_NC_PREF_ER)
-			PUSH("no bgp route-server routing-preference");
-		else
-			PUSH("bgp route-server routing-preference %s",
-			     rs_nc_pref_name(pref));
-	}
-	free(line.p);
-#undef PUSH
-	return *ncmds - before;
-}
-
-int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen)
-{
-	struct rs_nc_conf live;
-	size_t i, changed = 0;
-
-	if (rs_frr_read(&live, err, errlen) < 0)
-		return -1;
-	for (i = 0; want && i < want->n_inst; i++)
-		if (!rs_nc_inst_get(&live, want->inst[i].vrf, false)) {
-			snprintf(err, errlen,
-				 "BGP instance (vrf %s) does not exist in bgpd",
-				 want->inst[i].vrf);
-			rs_nc_conf_free(&live);
-			return -1;
-		}
-	for (i = 0; i < live.n_inst; i++) {
-		const struct rs_nc_inst *l = &live.inst[i];
-		const struct rs_nc_inst *w =
-			want ? rs_nc_inst_get((struct rs_nc_conf *)want, l->vrf,
-					      false)
-			     : NULL;
-		const char **cmds = NULL;
-		size_t ncmds = 0, k;
-		char hdr[128], *out = NULL;
-		int rc;
-
-		if (!l->present)
-			continue;
-		cmds = calloc(2, sizeof(*cmds));
-		cmds[ncmds++] = strdup("configure terminal");
-		if (!strcmp(l->vrf, "default"))
-			snprintf(hdr, sizeof(hdr), "router bgp %s", l->asn);
-		else
-			snprintf(hdr, sizeof(hdr), "router bgp %s vrf %s",
-				 l->asn, l->vrf);
-		cmds[ncmds++] = strdup(hdr);
-		if (!inst_cmds(l, w, NULL, &cmds, &ncmds)) {
-			for (k = 0; k < ncmds; k++)
-				free((char *)cmds[k]);
-			free(cmds);
-			continue;
-		}
-		rc = rs_frr_vtysh(cmds, ncmds, &out);
-		for (k = 0; k < ncmds; k++)
-			free((char *)cmds[k]);
-		free(cmds);
-		/* "% Warning: ..." lines are informational; an error exits !0 */
-		if (rc != 0) {
-			size_t len = strlen(out);
-
-			while (len && out[len - 1] == '\n')
-				out[--len] = 0;
-			snprintf(err, errlen, "vtysh failed for vrf %s: %s",
-				 l->vrf, out);
-			free(out);
-			rs_nc_conf_free(&live);
-			return -1;
-		}
-		free(out);
-		changed++;
-	}
-	rs_nc_conf_free(&live);
-	if (changed) {
-		const char *cmd = "write memory";
-		char *out = NULL;
-		int rc = rs_frr_vtysh(&cmd, 1, &out);
-
-		if (rc != 0) {
-			snprintf(err, errlen, "vtysh write memory failed: %s",
-				 out);
-			free(out);
-			return -1;
-		}
-		free(out);
-	}
-	return 0;
 }

@@ -65,6 +65,12 @@ void rs_frr_settings_load(void);
  */
 int rs_frr_vtysh(const char *const *cmds, size_t ncmds, char **out);
 
+/* Same, for configuration commands: vtysh stops at the first command that
+ * fails; *failed is its index (ncmds when unknown or none failed).
+ */
+int rs_frr_vtysh_config(const char *const *cmds, size_t ncmds, char **out,
+			size_t *failed);
+
 const char *rs_nc_role_yang(enum rs_nc_role r);
 const char *rs_nc_role_cli(enum rs_nc_role r);
 enum rs_nc_role rs_nc_role_from_yang(const char *s);
@@ -92,7 +98,9 @@ void rs_nc_count_roles(const struct rs_nc_inst *live,
 
 /* Makes bgpd's route-server config equal to want (every instance of live
  * that want lacks is cleared), then "write memory" if anything changed.
- * Idempotent. Returns 0, or -1 with a message in err.
+ * Idempotent, and all or nothing: when a command fails, the configuration
+ * read before is applied back. Returns 0, or -1 with a message in err
+ * naming the failing command and whether bgpd was restored.
  */
 int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen);
 

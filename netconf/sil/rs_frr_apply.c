@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Makes bgpd's route-server configuration equal to a desired one, all or
+ * nothing: vtysh applies each command at once and stops at the first that
+ * fails, so a failure part-way is undone by applying the configuration
+ * read before the change (see rs_frr.h).
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rs_frr.h"
+
+struct cmdlist {
+	char **v;
+	size_t n;
+};
+
+static void push(struct cmdlist *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	c->v = realloc(c->v, (c->n + 1) * sizeof(*c->v));
+	if (!c->v)
+		abort();
+	c->v[c->n++] = s;
+}
+
+static void cmdlist_free(struct cmdlist *c)
+{
+	while (c->n)
+		free(c->v[--c->n]);
+	free(c->v);
+	c->v = NULL;
+}
+
+/* Commands that take one instance from live to want (want NULL: no
+ * route-server configuration at all).
+ */
+static void inst_cmds(const struct rs_nc_inst *live,
+		      const struct rs_nc_inst *want, struct cmdlist *c)
+{
+	bool b2b = want ? want->b2b : false;
+	enum rs_nc_pref pref = want ? want->pref : RS_NC_PREF_ER;
+	size_t i;
+
+	/* Roles first (removals, then sets), then the flag: the active-active
+	 * check in bgpd then sees the final roles. The routing preference
+	 * last (independent of both; bgpd re-runs best-path selection).
+	 */
+	for (i = 0; i < live->n_neigh; i++) {
+		const struct rs_nc_neigh *l = &live->neigh[i];
+		struct rs_nc_neigh *w = want ? rs_nc_neigh_get(
+			(struct rs_nc_inst *)want, l->name, false) : NULL;
+
+		if (l->role && (!w || !w->role))
+			push(c, "no neighbor %s route-server role", l->name);
+	}
+	for (i = 0; want && i < want->n_neigh; i++) {
+		const struct rs_nc_neigh *w = &want->neigh[i];
+		struct rs_nc_neigh *l = rs_nc_neigh_get(
+			(struct rs_nc_inst *)live, w->name, false);
+
+		if (w->role && (!l || l->role != w->role))
+			push(c, "neighbor %s route-server role %s", w->name,
+			     rs_nc_role_cli(w->role));
+	}
+	if (b2b != live->b2b)
+		push(c, "%sbgp route-server branch-to-branch", b2b ? "" : "no ");
+	if (pref != live->pref) {
+		if (pref == RS_NC_PREF_ER)
+			push(c, "no bgp route-server routing-preference");
+		else
+			push(c, "bgp route-server routing-preference %s",
+			     rs_nc_pref_name(pref));
+	}
+}
+
+static void chomp(char *s)
+{
+	size_t len = strlen(s);
+
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = 0;
+}
+
+/* Applies want over live, instance by instance. *touched counts the
+ * vtysh runs that may have changed bgpd (a failed one included).
+ */
+static int conf_apply(const struct rs_nc_conf *live,
+		      const struct rs_nc_conf *want, size_t *touched,
+		      char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < live->n_inst; i++) {
+		const struct rs_nc_inst *l = &live->inst[i];
+		const struct rs_nc_inst *w =
+			want ? rs_nc_inst_get((struct rs_nc_conf *)want, l->vrf,
+					      false)
+			     : NULL;
+		struct cmdlist c = {};
+		size_t head, failed;
+		char *out = NULL;
+		int rc;
+
+		if (!l->present)
+			continue;
+		push(&c, "configure terminal");
+		if (!strcmp(l->vrf, "default"))
+			push(&c, "router bgp %s", l->asn);
+		else
+			push(&c, "router bgp %s vrf %s", l->asn, l->vrf);
+		head = c.n;
+		inst_cmds(l, w, &c);
+		if (c.n == head) {
+			cmdlist_free(&c);
+			continue;
+		}
+		(*touched)++;
+		rc = rs_frr_vtysh_config((const char *const *)c.v, c.n, &out,
+					 &failed);
+		/* "% Warning: ..." lines are informational; an error exits !0 */
+		if (rc != 0) {
+			chomp(out);
+			if (failed < c.n)
+				snprintf(err, errlen,
+					 "vtysh failed at line \"%s\" (vrf %s): %s",
+					 c.v[failed], l->vrf, out);
+			else
+				snprintf(err, errlen,
+					 "vtysh failed for vrf %s: %s", l->vrf,
+					 out);
+			free(out);
+			cmdlist_free(&c);
+			return -1;
+		}
+		free(out);
+		cmdlist_free(&c);
+	}
+	return 0;
+}
+
+/* Puts bgpd back to before after a failed apply; appends the outcome to
+ * err.
+ */
+static void restore(const struct rs_nc_conf *before, char *err,
+		    size_t errlen)
+{
+	struct rs_nc_conf now;
+	char err2[512];
+	size_t used = strlen(err), touched = 0;
+
+	if (rs_frr_read(&now, err2, sizeof(err2)) < 0 ||
+	    conf_apply(&now, before, &touched, err2, sizeof(err2)) < 0)
+		snprintf(err + used, errlen - used,
+			 "; restoring bgpd's previous route-server configuration failed too, bgpd may keep part of the change: %s",
+			 err2);
+	else
+		snprintf(err + used, errlen - used,
+			 "; bgpd's route-server configuration was restored, nothing of this change was applied");
+	rs_nc_conf_free(&now); /* rs_frr_read() zeroes it first */
+}
+
+int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen)
+{
+	struct rs_nc_conf live;
+	size_t i, touched = 0;
+	int rc;
+
+	if (rs_frr_read(&live, err, errlen) < 0)
+		return -1;
+	for (i = 0; want && i < want->n_inst; i++)
+		if (!rs_nc_inst_get(&live, want->inst[i].vrf, false)) {
+			snprintf(err, errlen,
+				 "BGP instance (vrf %s) does not exist in bgpd",
+				 want->inst[i].vrf);
+			rs_nc_conf_free(&live);
+			return -1;
+		}
+	rc = conf_apply(&live, want, &touched, err, errlen);
+	if (rc < 0 && touched)
+		restore(&live, err, errlen);
+	rs_nc_conf_free(&live);
+	if (rc == 0 && touched) {
+		const char *cmd = "write memory";
+		char *out = NULL;
+
+		if (rs_frr_vtysh(&cmd, 1, &out) != 0) {
+			chomp(out);
+			snprintf(err, errlen, "vtysh write memory failed: %s",
+				 out);
+			free(out);
+			return -1;
+		}
+		free(out);
+	}
+	return rc;
+}

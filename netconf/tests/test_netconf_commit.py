@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+All-or-nothing apply and confirmed commit (RFC 6241 8.4) against a real
+bgpd:
+
+- a commit whose apply to bgpd fails part-way (a command refused after
+  others went through) leaves bgpd, its saved config and running exactly
+  as before; the client gets an rpc-error naming the failing command. The
+  failure is made by vtysh-inject-failure.sh, which runs the real vtysh
+  with one command made invalid, so the commands before it really change
+  bgpd first;
+- <commit><confirmed/> applies at once; without a confirming commit
+  before the timeout (or on <cancel-commit>, or when the session that
+  made it ends) netconfd rolls running back and bgpd's roles, flag and
+  saved config follow; a confirming commit keeps the change;
+- two route servers changed together: confirmed on both, confirmed only
+  if both took it, so a change refused by one is rolled back on the other.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+from ncclient.operations import RPCError
+
+from test_netconf import (
+    BGPD_CONF, NCDIR, VTYSH, Env, cfg, expect_error, inst, neigh, roles,
+    wait_for)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+WRAPPER = os.path.join(NCDIR, "tests", "vtysh-inject-failure.sh")
+
+
+def rs_lines(env):
+    """bgpd's route-server lines, with the router bgp line they are in."""
+    out, head = [], None
+    for line in env.vtysh("show running-config").splitlines():
+        if line.startswith("router bgp"):
+            head = line
+        elif "route-server" in line:
+            out.append((head, line.strip()))
+    return out
+
+
+def saved_lines(env):
+    with open(os.path.join(env.bgp, "bgpd.conf")) as f:
+        return [l.strip() for l in f if "route-server" in l]
+
+
+def make_env(target="candidate"):
+    e = Env()
+    e.fail_file = os.path.join(e.bgp, "fail-line")
+    e.env.update(FRR_RS_VTYSH=WRAPPER, RS_TEST_REAL_VTYSH=VTYSH,
+                 RS_TEST_FAIL_FILE=e.fail_file)
+    e.users()
+    e.start_bgpd(BGPD_CONF)
+    e.start_netconfd(target=target)
+    e.start_sshd()
+    e.install_keys()
+    return e
+
+
+def inject(env, line):
+    with open(env.fail_file, "w") as f:
+        f.write(line or "")
+    if os.path.exists(env.fail_file + ".log"):
+        os.unlink(env.fail_file + ".log")
+
+
+def vtysh_calls(env):
+    if not os.path.exists(env.fail_file + ".log"):
+        return []
+    with open(env.fail_file + ".log") as f:
+        return f.read().splitlines()
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = None
+    try:
+        e = make_env()
+        yield e
+    finally:
+        if e:
+            e.close()
+
+
+@pytest.fixture
+def nc(env):
+    inject(env, None)
+    m = env.connect()
+    m.discard_changes()
+    yield m
+    inject(env, None)
+    try:
+        m.discard_changes()
+        m.close_session()
+    except Exception:
+        pass
+
+
+# the change used below: from BGPD_CONF's roles (10.0.0.2 nva,
+# 10.0.0.3 gateway-expressroute, no flag) to these
+CHANGE = inst(
+    '<branch-to-branch>true</branch-to-branch>'
+    '<routing-preference>as-path</routing-preference>'
+    + neigh("10.0.0.2", op="remove")
+    + neigh("10.0.0.4", "nva") + neigh("10.0.0.3", "gateway-vpn"))
+CHANGED = [
+    ("router bgp 65515", "neighbor 10.0.0.3 route-server role gateway vpn"),
+    ("router bgp 65515", "neighbor 10.0.0.4 route-server role nva"),
+    ("router bgp 65515", "bgp route-server branch-to-branch"),
+    ("router bgp 65515", "bgp route-server routing-preference as-path"),
+]
+
+
+def assert_original(env, m, before, saved):
+    assert rs_lines(env) == before
+    assert saved_lines(env) == saved
+    assert roles(m)["default"] == (False, {"10.0.0.2": "nva",
+                                           "10.0.0.3": "gateway-expressroute"})
+
+
+def test_failure_partway_leaves_bgpd_as_before(env, nc):
+    before, saved = rs_lines(env), saved_lines(env)
+    assert ("router bgp 65515", "neighbor 10.0.0.2 route-server role nva") in before
+    # the last command of the list fails: the role changes and the flag
+    # before it have been applied by bgpd by then
+    inject(env, "bgp route-server routing-preference as-path")
+    nc.edit_config(target="candidate", config=cfg(CHANGE))
+    e = expect_error(nc.commit, msg_part='"bgp route-server routing-preference as-path"')
+    assert e.app_tag == "bgpd-apply-failed", e.app_tag
+    assert "was restored" in e.message, e.message
+    # bgpd really took the first commands: the restore had to undo them
+    calls = vtysh_calls(env)
+    failed = [c for c in calls if "routing-preference as-path" in c]
+    assert failed and "-c neighbor 10.0.0.4 route-server role nva" in failed[0], calls
+    undo = [c for c in calls[calls.index(failed[0]) + 1:]
+            if "no neighbor 10.0.0.4 route-server role" in c]
+    assert undo and "neighbor 10.0.0.2 route-server role nva" in undo[0], calls
+    assert not any("write memory" in c for c in calls), calls
+    assert_original(env, nc, before, saved)
+    # the candidate keeps the edit: fixed, the same commit goes through
+    inject(env, None)
+    nc.commit()
+    assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    inject(env, None)
+    nc.edit_config(target="candidate", config=cfg(inst(
+        '<branch-to-branch>false</branch-to-branch>'
+        '<routing-preference nc:operation="remove"/>'
+        + neigh("10.0.0.4", op="remove") + neigh("10.0.0.2", "nva")
+        + neigh("10.0.0.3", "gateway-expressroute"))))
+    nc.commit()
+    assert_original(env, nc, before, saved)
+
+
+def test_failure_in_second_instance_restores_the_first(env, nc):
+    before, saved = rs_lines(env), saved_lines(env)
+    inject(env, "neighbor 10.9.0.2 route-server role nva")
+    nc.edit_config(target="candidate", config=cfg(
+        inst(neigh("10.0.0.4", "nva"))
+        + inst(neigh("10.9.0.2", "nva"), vrf="blue")))
+    e = expect_error(nc.commit, msg_part='"neighbor 10.9.0.2 route-server role nva" (vrf blue)')
+    assert "was restored" in e.message
+    calls = vtysh_calls(env)
+    assert any("-c neighbor 10.0.0.4 route-server role nva" in c for c in calls)
+    assert any("-c no neighbor 10.0.0.4 route-server role" in c for c in calls)
+    assert_original(env, nc, before, saved)
+    assert "blue" not in roles(nc)
+
+
+def test_confirmed_commit_times_out_and_bgpd_follows(env, nc):
+    before, saved = rs_lines(env), saved_lines(env)
+    nc.edit_config(target="candidate", config=cfg(CHANGE))
+    nc.commit(confirmed=True, timeout="4")
+    # applied at once, saved too (a bgpd restart meanwhile keeps it)
+    assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    assert roles(nc)["default"][0] is True
+    t0 = time.time()
+    wait_for(lambda: rs_lines(env) == before, timeout=30,
+             what="bgpd rolled back after the confirm timeout")
+    assert time.time() - t0 >= 2
+    assert saved_lines(env) == saved
+    wait_for(lambda: roles(nc)["default"] == (
+        False, {"10.0.0.2": "nva", "10.0.0.3": "gateway-expressroute"}),
+        what="running rolled back")
+    assert env.rs_json()["routingPreference"] == "expressroute"
+    assert env.rs_json()["branchToBranch"] is False
+
+
+def test_confirmed_commit_confirmed_stays(env, nc):
+    before, saved = rs_lines(env), saved_lines(env)
+    nc.edit_config(target="candidate", config=cfg(CHANGE))
+    nc.commit(confirmed=True, timeout="4")
+    nc.commit()  # the confirming commit
+    time.sleep(8)
+    assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    assert "bgp route-server branch-to-branch" in saved_lines(env)
+    # back by an ordinary commit
+    nc.edit_config(target="candidate", config=cfg(inst(
+        '<branch-to-branch>false</branch-to-branch>'
+        '<routing-preference nc:operation="remove"/>'
+        + neigh("10.0.0.4", op="remove") + neigh("10.0.0.2", "nva")
+        + neigh("10.0.0.3", "gateway-expressroute"))))
+    nc.commit()
+    assert_original(env, nc, before, saved)
+
+
+def test_cancel_commit_rolls_bgpd_back(env, nc):
+    before, saved = rs_lines(env), saved_lines(env)
+    nc.edit_config(target="candidate", config=cfg(CHANGE))
+    nc.commit(confirmed=True, timeout="600")
+    assert rs_lines(env) != before
+    nc.cancel_commit()
+    wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back")
+    assert_original(env, nc, before, saved)
+
+
+def test_session_end_rolls_bgpd_back(env):
+    before, saved = rs_lines(env), saved_lines(env)
+    m = env.connect()
+    m.edit_config(target="candidate", config=cfg(CHANGE))
+    m.commit(confirmed=True, timeout="600")
+    assert rs_lines(env) != before
+    m.close_session()  # not persistent: the change ends with the session
+    wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back")
+    m = env.connect()
+    try:
+        assert_original(env, m, before, saved)
+    finally:
+        m.close_session()
+
+
+def test_two_route_servers_both_or_neither(env, nc):
+    """A change for a pair of route servers: confirmed commit on both,
+    confirm only when both took it. The second refuses it (neighbor it
+    does not have), so the first is left unconfirmed and rolls back."""
+    other = Env()
+    try:
+        shutil.rmtree(other.keys)
+        other.keys = env.keys  # the same operator, users made by env
+        other.start_bgpd(BGPD_CONF.replace(" neighbor 10.0.0.4 remote-as 65515\n", ""))
+        other.start_netconfd()
+        other.start_sshd()
+        other.install_keys()
+        m2 = other.connect()
+        before = rs_lines(env)
+        change = cfg(inst(neigh("10.0.0.4", "nva")))
+        nc.edit_config(target="candidate", config=change)
+        nc.commit(confirmed=True, timeout="4")
+        assert ("router bgp 65515", "neighbor 10.0.0.4 route-server role nva") in rs_lines(env)
+        m2.edit_config(target="candidate", config=change)
+        expect_error(m2.commit, msg_part="neighbor 10.0.0.4 does not exist")
+        # no confirming commit on the first: it rolls back by itself
+        wait_for(lambda: rs_lines(env) == before, timeout=30,
+                 what="first route server rolled back")
+        m2.discard_changes()
+        m2.close_session()
+    finally:
+        keys, other.keys = other.keys, tempfile.mkdtemp()
+        other.close()
+        # other.close() removed the test users both share: again for env
+        for f in os.listdir(keys):
+            os.unlink(os.path.join(keys, f))
+        env.users()
+        env.install_keys()
+
+
+def test_running_target_failure_partway():
+    """--target=running: the same all-or-nothing for an edit-config."""
+    e = make_env("running")
+    try:
+        m = e.connect()
+        before, saved = rs_lines(e), saved_lines(e)
+        inject(e, "bgp route-server branch-to-branch")
+        err = expect_error(lambda: m.edit_config(target="running", config=cfg(inst(
+            '<branch-to-branch>true</branch-to-branch>'
+            + neigh("10.0.0.4", "nva")))),
+            msg_part='"bgp route-server branch-to-branch"')
+        assert err.app_tag == "bgpd-apply-failed"
+        assert "was restored" in err.message
+        assert any("-c no neighbor 10.0.0.4 route-server role" in c
+                   for c in vtysh_calls(e))
+        assert_original(e, m, before, saved)
+        inject(e, None)
+        m.edit_config(target="running", config=cfg(inst(
+            '<branch-to-branch>true</branch-to-branch>' + neigh("10.0.0.4", "nva"))))
+        assert ("router bgp 65515", "bgp route-server branch-to-branch") in rs_lines(e)
+        m.close_session()
+    finally:
+        e.close()
