@@ -15,6 +15,8 @@
 #   RS_NC_LOGLEVEL netconfd --log-level (default info)
 #   FRR_RS_VTYSH, FRR_RS_VTY_SOCKET, FRR_RS_CONFIG_DIR, FRR_RS_TIMEOUT,
 #   FRR_RS_SYNC_INTERVAL: how the SIL reaches bgpd (see sil/rs_frr.h)
+#   FRR_RS_EVENT_INTERVAL: seconds between polls of bgpd for notifications
+#                  (default 2, 0 = none; see sil/rs_notify.h)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$here/.." && pwd)
