@@ -57,6 +57,7 @@
 
 #include "rs_confirm.h"
 #include "rs_frr.h"
+#include "rs_nacm.h"
 #include "rs_notify.h"
 
 #define MOD (const xmlChar *)"frr-bgp-route-server"
@@ -396,8 +397,9 @@ static void add_state(val_value_t *inst)
 static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 				   val_value_t *root);
 static status_t rs_commit_complete(void);
-static status_t apply_conf(const struct rs_nc_conf *want, ses_cb_t *scb,
-			   xml_msg_hdr_t *msghdr);
+static status_t apply_conf(const struct rs_nc_conf *want, bool save,
+			   ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+			   bool *changed);
 static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr);
 static bool target_is_running(void);
 
@@ -618,8 +620,14 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 	 * running and the candidate as they are (a failure in the
 	 * commit-complete hook would leave the new running in place).
 	 */
-	if (res == NO_ERR && !target_is_running())
-		res = apply_conf(&want, scb, msghdr);
+	if (res == NO_ERR && !target_is_running()) {
+		bool changed = false;
+
+		/* saved when the commit is complete, or confirmed */
+		res = apply_conf(&want, false, scb, msghdr, &changed);
+		if (changed)
+			rs_confirm_changed(&live);
+	}
 	rs_nc_conf_free(&want);
 	rs_nc_conf_free(&live);
 	return res;
@@ -629,12 +637,15 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
  * bgpd is as before and the client gets an rpc-error naming the failing
  * command.
  */
-static status_t apply_conf(const struct rs_nc_conf *want, ses_cb_t *scb,
-			   xml_msg_hdr_t *msghdr)
+static status_t apply_conf(const struct rs_nc_conf *want, bool save,
+			   ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+			   bool *changed)
 {
 	char err[1200];
-	int rc = rs_frr_apply(want, err, sizeof(err));
+	int rc = rs_frr_apply(want, save, err, sizeof(err));
 
+	if (changed)
+		*changed = rc > 0;
 	/* NETCONF's own change: no config-changed notification for it */
 	rs_notify_config_applied(rc < 0 ? NULL : want);
 	if (rc < 0) {
@@ -662,22 +673,23 @@ static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr)
 	if (!rs_ready)
 		return NO_ERR;
 	conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &want);
-	res = apply_conf(&want, scb, msghdr);
+	res = apply_conf(&want, true, scb, msghdr, NULL);
 	rs_nc_conf_free(&want);
 	return res;
 }
 
 /* running was rolled back by netconfd (confirmed commit not confirmed) */
-static void reapply_running(const char *why)
+static bool rollback_running(void)
 {
-	(void)why;
-	apply_running(NULL, NULL);
+	return apply_running(NULL, NULL) == NO_ERR;
 }
 
 static status_t rs_commit_complete(void)
 {
 	/* before netconfd clones running into the candidate */
 	enums_fix();
+	if (rs_ready)
+		rs_confirm_commit_done();
 	return NO_ERR;
 }
 
@@ -795,6 +807,7 @@ static int sync_timer(uint32 timer_id, void *cookie)
 	if (LOGDEBUG2)
 		log_debug2("\nfrr-bgp-route-server: sync timer");
 	sync_from_bgpd(false);
+	rs_nacm_refresh(); /* NACM groups follow the system groups */
 	return 0;
 }
 
@@ -842,7 +855,10 @@ status_t y_frr_bgp_route_server_init(const xmlChar *modname,
 	res = agt_commit_validate_register(MOD, rs_commit_validate);
 	if (res != NO_ERR)
 		return res;
-	res = rs_confirm_init(reapply_running);
+	res = rs_confirm_init(rollback_running);
+	if (res != NO_ERR)
+		return res;
+	res = rs_nacm_init();
 	if (res != NO_ERR)
 		return res;
 	return agt_commit_complete_register(MOD, rs_commit_complete);
@@ -862,8 +878,10 @@ status_t y_frr_bgp_route_server_init2(void)
 	for (inst = rs ? val_find_child(rs, MOD, N("instance")) : NULL; inst;
 	     inst = val_find_next_child(rs, MOD, N("instance"), inst))
 		add_state(inst);
+	rs_confirm_restart_rollback();
 	sync_from_bgpd(true);
 	enums_fix(); /* the startup file's tree and its default leaves */
+	rs_nacm_refresh();
 	if (interval > 0)
 		if (agt_timer_create((uint32)interval, TRUE, sync_timer, NULL,
 				     &rs_timer_id) != NO_ERR)
@@ -879,6 +897,7 @@ void y_frr_bgp_route_server_cleanup(void)
 		agt_timer_delete(rs_timer_id);
 	rs_notify_cleanup();
 	rs_confirm_cleanup();
+	rs_nacm_cleanup();
 	agt_commit_validate_unregister(MOD);
 	agt_commit_complete_unregister(MOD);
 	agt_cb_unregister_callbacks(MOD, N("/route-server/instance"));

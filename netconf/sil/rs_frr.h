@@ -97,11 +97,21 @@ void rs_nc_count_roles(const struct rs_nc_inst *live,
 		       const struct rs_nc_inst *want, unsigned int n[4]);
 
 /* Makes bgpd's route-server config equal to want (every instance of live
- * that want lacks is cleared), then "write memory" if anything changed.
- * Idempotent, and all or nothing: when a command fails, the configuration
- * read before is applied back. Returns 0, or -1 with a message in err
- * naming the failing command and whether bgpd was restored.
+ * that want lacks is cleared), then, if save, "write memory" if anything
+ * changed. Idempotent, and all or nothing: when a command fails, the
+ * configuration read before is applied back. Returns 1 if bgpd changed,
+ * 0 if it already was so, or -1 with a message in err naming the failing
+ * command and whether bgpd was restored.
  */
-int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen);
+int rs_frr_apply(const struct rs_nc_conf *want, bool save, char *err,
+		 size_t errlen);
+
+/* "write memory". 0, or -1 with a message in err. */
+int rs_frr_save(char *err, size_t errlen);
+
+/* The route-server lines of c as bgpd's running-config has them, which
+ * rs_nc_parse_running() reads back (malloc'd).
+ */
+char *rs_nc_format(const struct rs_nc_conf *c);
 
 #endif

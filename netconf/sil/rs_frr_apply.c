@@ -169,7 +169,23 @@ static void restore(const struct rs_nc_conf *before, char *err,
 	rs_nc_conf_free(&now); /* rs_frr_read() zeroes it first */
 }
 
-int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen)
+int rs_frr_save(char *err, size_t errlen)
+{
+	const char *cmd = "write memory";
+	char *out = NULL;
+
+	if (rs_frr_vtysh(&cmd, 1, &out) != 0) {
+		chomp(out);
+		snprintf(err, errlen, "vtysh write memory failed: %s", out);
+		free(out);
+		return -1;
+	}
+	free(out);
+	return 0;
+}
+
+int rs_frr_apply(const struct rs_nc_conf *want, bool save, char *err,
+		 size_t errlen)
 {
 	struct rs_nc_conf live;
 	size_t i, touched = 0;
@@ -189,18 +205,42 @@ int rs_frr_apply(const struct rs_nc_conf *want, char *err, size_t errlen)
 	if (rc < 0 && touched)
 		restore(&live, err, errlen);
 	rs_nc_conf_free(&live);
-	if (rc == 0 && touched) {
-		const char *cmd = "write memory";
-		char *out = NULL;
+	if (rc < 0 || !touched)
+		return rc;
+	if (save && rs_frr_save(err, errlen) < 0)
+		return -1;
+	return 1;
+}
 
-		if (rs_frr_vtysh(&cmd, 1, &out) != 0) {
-			chomp(out);
-			snprintf(err, errlen, "vtysh write memory failed: %s",
-				 out);
-			free(out);
-			return -1;
-		}
-		free(out);
+char *rs_nc_format(const struct rs_nc_conf *c)
+{
+	char *text = NULL;
+	size_t len = 0, i, k;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	for (i = 0; i < c->n_inst; i++) {
+		const struct rs_nc_inst *in = &c->inst[i];
+
+		if (!in->present)
+			continue;
+		if (!strcmp(in->vrf, "default"))
+			fprintf(f, "router bgp %s\n", in->asn);
+		else
+			fprintf(f, "router bgp %s vrf %s\n", in->asn, in->vrf);
+		for (k = 0; k < in->n_neigh; k++)
+			if (in->neigh[k].role)
+				fprintf(f, " neighbor %s route-server role %s\n",
+					in->neigh[k].name,
+					rs_nc_role_cli(in->neigh[k].role));
+		if (in->b2b)
+			fprintf(f, " bgp route-server branch-to-branch\n");
+		if (in->pref != RS_NC_PREF_ER)
+			fprintf(f, " bgp route-server routing-preference %s\n",
+				rs_nc_pref_name(in->pref));
+		fprintf(f, "exit\n");
 	}
-	return rc;
+	fclose(f);
+	return text;
 }

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 				rs_nc_neigh_get(in, argv[i + 1], true)->role =
 					rs_nc_role_from_yang(argv[i + 2]);
 		}
-		if (rs_frr_apply(&c, err, sizeof(err))) {
+		if (rs_frr_apply(&c, true, err, sizeof(err)) < 0) {
 			printf("APPLY ERR %s\n", err);
 			return 1;
 		}

@@ -176,8 +176,9 @@ def test_confirmed_commit_times_out_and_bgpd_follows(env, nc):
     before, saved = rs_lines(env), saved_lines(env)
     nc.edit_config(target="candidate", config=cfg(CHANGE))
     nc.commit(confirmed=True, timeout="4")
-    # applied at once, saved too (a bgpd restart meanwhile keeps it)
+    # applied at once, but not saved: a bgpd restart meanwhile drops it
     assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    assert saved_lines(env) == saved
     assert roles(nc)["default"][0] is True
     t0 = time.time()
     wait_for(lambda: rs_lines(env) == before, timeout=30,
@@ -195,7 +196,9 @@ def test_confirmed_commit_confirmed_stays(env, nc):
     before, saved = rs_lines(env), saved_lines(env)
     nc.edit_config(target="candidate", config=cfg(CHANGE))
     nc.commit(confirmed=True, timeout="4")
-    nc.commit()  # the confirming commit
+    assert saved_lines(env) == saved
+    nc.commit()  # the confirming commit: now saved
+    assert "bgp route-server branch-to-branch" in saved_lines(env)
     time.sleep(8)
     assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
     assert "bgp route-server branch-to-branch" in saved_lines(env)
@@ -227,6 +230,28 @@ def test_session_end_rolls_bgpd_back(env):
     assert rs_lines(env) != before
     m.close_session()  # not persistent: the change ends with the session
     wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back")
+    m = env.connect()
+    try:
+        assert_original(env, m, before, saved)
+    finally:
+        m.close_session()
+
+
+def test_netconfd_killed_before_confirmation_rolls_back_at_restart(env):
+    """netconfd dies (SIGKILL) with a confirmed commit pending: its next
+    start undoes the change in bgpd, as netconfd's own running would
+    come back without it."""
+    before, saved = rs_lines(env), saved_lines(env)
+    m = env.connect()
+    m.edit_config(target="candidate", config=cfg(CHANGE))
+    m.commit(confirmed=True, timeout="600", persist="rs-test")
+    assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    p = env.procs.pop("netconfd")
+    p.kill()
+    p.wait(10)
+    assert rs_lines(env) != before  # bgpd keeps it while netconfd is down
+    env.start_netconfd()
+    wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back at start")
     m = env.connect()
     try:
         assert_original(env, m, before, saved)
