@@ -32,6 +32,7 @@ NS = "http://frrouting.org/yang/bgp-route-server"
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 FILTER = ("subtree", '<route-server xmlns="%s"/>' % NS)
 GROUP = "frr-rs-ncdemo"
+RGROUP = "frr-rs-ncdemo-rd"  # read-only group (NACM readers); the scripts create it
 USER = "rsncdemo"
 
 BGPD_CONF = """\
@@ -115,6 +116,7 @@ class Demo:
         self.env = dict(
             os.environ,
             RS_NC_STATE=self.state, RS_NC_SOCKDIR=self.sock, RS_NC_GROUP=GROUP,
+            RS_NC_READ_GROUP=RGROUP,
             RS_NC_SSH_PORT=str(self.port), RS_NC_TARGET="candidate",
             FRR_RS_VTYSH=self.vtysh_bin, FRR_RS_VTY_SOCKET=self.bgp,
             FRR_RS_CONFIG_DIR=self.bgp, FRR_RS_TIMEOUT="5")
@@ -123,6 +125,7 @@ class Demo:
         if run("getent", "group", GROUP, check=False).returncode:
             self.created_group = True  # set first: a signal may come
             run("groupadd", "-r", GROUP)
+        self.created_rgroup = bool(run("getent", "group", RGROUP, check=False).returncode)
         if run("getent", "passwd", USER, check=False).returncode:
             self.created_user = True
             run("useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/bin/sh",
@@ -245,6 +248,8 @@ class Demo:
             subprocess.run(["userdel", USER], capture_output=True)
         if self.created_group:
             subprocess.run(["groupdel", GROUP], capture_output=True)
+        if getattr(self, "created_rgroup", False):
+            subprocess.run(["groupdel", RGROUP], capture_output=True)
 
     def dump_logs(self):
         for path in self.logs:
