@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from test_netconf import BGPD, NS, OPER, Env, cfg, free_port, inst, neigh, wait_for
+from test_netconf import BGPD, NCDIR, NS, OPER, Env, cfg, free_port, inst, neigh, run, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -178,6 +178,23 @@ class Receiver:
 
 # -- tests -----------------------------------------------------------------
 
+def test_event_comparison_unit(tmp_path):
+    """rs_events.c on its own (tests/rs_events_check.c), with ASan/UBSan/LSan:
+    instances appearing and going, state changes between non-Established
+    states, new neighbors, several changes in one poll."""
+    exe = str(tmp_path / "rs_events_check")
+    sil = os.path.join(NCDIR, "sil")
+    flags = run("pkg-config", "--cflags", "--libs", "json-c").stdout.split()
+    run("gcc", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+        "-fno-sanitize-recover=all", "-I" + sil, "-o", exe,
+        os.path.join(NCDIR, "tests", "rs_events_check.c"),
+        os.path.join(sil, "rs_events.c"), os.path.join(sil, "rs_frr.c"),
+        os.path.join(sil, "rs_frr_apply.c"), *flags)
+    r = run(exe, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("ok   ") == 8 and "FAIL" not in r.stdout, r.stdout
+
+
 def test_yang_has_the_notifications(env):
     with env.connect(OPER) as m:
         assert "urn:ietf:params:netconf:capability:notification:1.0" in m.server_capabilities
@@ -304,3 +321,48 @@ def test_netconf_commit_sends_no_config_changed(env, sub):
     assert ev["new-value"] == "true"
     conf(env, "no bgp route-server branch-to-branch")
     sub.expect("config-changed", setting="branch-to-branch", **{"new-value": "false"})
+
+
+def test_replay_from_the_event_log(env):
+    """netconfd keeps the notifications: a subscription with startTime
+    replays one sent before it existed."""
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    with env.connect(OPER) as m:
+        m.create_subscription()
+        conf(env, "bgp route-server routing-preference vpn")
+        Receiver(m).expect("config-changed", setting="routing-preference")
+    with env.connect(OPER) as m:
+        m.create_subscription(start_time=start)
+        ev = Receiver(m).expect("config-changed", setting="routing-preference", timeout=5)
+        assert (ev["old-value"], ev["new-value"]) == ("expressroute", "vpn")
+    conf(env, "no bgp route-server routing-preference")
+    with env.connect(OPER) as m:
+        m.create_subscription()
+        Receiver(m).expect("config-changed", setting="routing-preference",
+                           **{"new-value": "expressroute"})
+
+
+def test_running_target_commit_sends_no_config_changed():
+    """--target=running: an edit-config reaches bgpd from the edit
+    callbacks; it sends no config-changed either, a vtysh change does."""
+    e = Env()
+    e.env["FRR_RS_EVENT_INTERVAL"] = str(INTERVAL)
+    try:
+        e.users()
+        e.start_bgpd(RS_CONF.format(peer=PEER, port=free_port()))
+        e.start_netconfd(target="running")
+        e.start_sshd()
+        e.install_keys()
+        with e.connect(OPER) as m:
+            m.create_subscription()
+            sub = Receiver(m)
+            m.edit_config(target="running", config=cfg(inst(
+                "<branch-to-branch>true</branch-to-branch>" + neigh("10.0.0.5", "nva"))))
+            assert e.rs_json()["branchToBranch"] is True
+            events = sub.drain(4 * INTERVAL + 2)
+            assert not [x for x in events if x[0] == "config-changed"], events
+            conf(e, "no bgp route-server branch-to-branch")
+            ev = sub.expect("config-changed", setting="branch-to-branch")
+            assert (ev["old-value"], ev["new-value"], ev["source"]) == ("true", "false", "cli")
+    finally:
+        e.close()
