@@ -24,6 +24,11 @@
  *
  * Settings by environment: see rs_frr.h, plus FRR_RS_SYNC_INTERVAL
  * (seconds, default 30, 0 = never).
+ *
+ * Notifications (warning raised/cleared, role neighbor session up/down,
+ * config changed outside NETCONF) are rs_notify.c's: it polls bgpd every
+ * FRR_RS_EVENT_INTERVAL seconds; apply_conf() tells it what NETCONF
+ * applied (rs_notify_config_applied).
  */
 #include <stdarg.h>
 #include <stdio.h>
