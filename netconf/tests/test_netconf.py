@@ -178,6 +178,12 @@ class Env:
         """netconfd-start.sh, or netconfd-supervise.sh (which restarts
         netconfd when it dies) when supervised."""
         env = dict(self.env, RS_NC_TARGET=target)
+        # a stopped netconfd leaves its socket (yuma123 unlinks its default
+        # path, not --ncxserver-sockname): the wait below would pass before
+        # the new one is up
+        sock = os.path.join(self.sock, "ncxserver.sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
         out = open(os.path.join(self.bgp, "netconfd.out"), "a")
         script = "netconfd-supervise.sh" if supervised else "netconfd-start.sh"
         self.procs["netconfd"] = subprocess.Popen(
