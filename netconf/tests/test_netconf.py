@@ -119,6 +119,8 @@ class Env:
                 if groups:
                     args += ["-G", ",".join(groups)]
                 run(*args, user)
+            elif groups:  # left over (userdel fails while it has sessions)
+                run("usermod", "-a", "-G", ",".join(groups), user)
             run("usermod", "-p", "*", user)  # sshd refuses locked ('!') accounts
             key = os.path.join(self.keys, user)
             run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key)
