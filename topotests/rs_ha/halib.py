@@ -116,7 +116,7 @@ class Monitor:
         self.router = None
         self.pos, self.buf = 0, b""
         # (time, kind, data): kind announce/withdraw (data a prefix),
-        # eor, state (data up/down/connected)
+        # eor, state (data up/down/down notification/connected)
         self.events = []
         self.rib = set()
 
@@ -179,9 +179,13 @@ class Monitor:
         t = float(msg.get("time", 0))
         nbr = msg.get("neighbor", {})
         if msg.get("type") == "state":
-            state = nbr.get("state")
+            state = nbr.get("state") or ""
+            # a session closed by a NOTIFICATION (e.g. Cease) ends GR for
+            # a helper without the N bit (RFC 4724, RFC 8538)
+            if state == "down" and "notification received" in str(nbr.get("reason", "")):
+                state = "down notification"
             self.events.append((t, "state", state))
-            if state == "down":
+            if state.startswith("down"):
                 self.rib.clear()
             return
         if msg.get("type") != "update":
@@ -216,7 +220,7 @@ class Monitor:
                 continue
             if kind == "withdraw":
                 pending.discard(data)
-            elif kind == "state" and data == "down":
+            elif kind == "state" and data.startswith("down"):
                 pending.clear()
             if not pending:
                 return t
