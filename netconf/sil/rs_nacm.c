@@ -72,6 +72,8 @@ static bool peer_name(int fd, char *buf, size_t len, unsigned int *uid)
 	return true;
 }
 
+static bool in_a_group(const char *name);
+
 static void check_session(ses_id_t sid)
 {
 	ses_cb_t *scb = agt_ses_get_session_for_id(sid);
@@ -90,6 +92,9 @@ static void check_session(ses_id_t sid)
 			 sid,
 			 scb->username ? (const char *)scb->username : "",
 			 name, uid);
+	} else if (!in_a_group(name)) {
+		log_warn("\nfrr-bgp-route-server: session %u: user '%s' is in neither NETCONF group: session closed",
+			 sid, name);
 	} else {
 		if (LOGDEBUG)
 			log_debug("\nfrr-bgp-route-server: session %u: user '%s' = socket peer uid %u",
@@ -271,6 +276,28 @@ static const char *env_or(const char *name, const char *def)
 	const char *v = getenv(name);
 
 	return v && *v ? v : def;
+}
+
+/* The socket is reachable by every local user (identity is checked
+ * here instead): one in neither group gets no session at all, rather
+ * than a session NACM denies everything in.
+ */
+static bool in_a_group(const char *name)
+{
+	const char *sys[2] = {
+		env_or("RS_NC_GROUP", "netconf-operators"),
+		env_or("RS_NC_READ_GROUP", "netconf-readers"),
+	};
+	bool found = false;
+
+	for (int k = 0; k < 2 && !found; k++) {
+		struct names n = {};
+
+		group_users(sys[k], &n);
+		found = names_has(&n, name);
+		names_free(&n);
+	}
+	return found;
 }
 
 int rs_nacm_refresh(void)
