@@ -37,14 +37,17 @@ only, assert with BFD on: detection < 1 s and withdraw < 1 s after
 detection for every run; link failures without BFD are detected by the
 hold timer only (> 2 s). A killed daemon is seen at once with or without
 BFD: the kernel closes its TCP connection (r1: "Peer closed the
-session"); BFD is what catches a dead link or a dead VM. Under ASan: functional checks only (every
-failure detected, the routes withdrawn from both observers and from the
-other BFD peer, everything back after restore).
+session"); BFD is what catches a dead link or a dead VM. Under ASan:
+functional checks only (every failure detected, BFD down logged with a
+link failure's session down, the routes withdrawn from both observers
+and from the other BFD peer, everything back after restore).
 
   RS_HA_REPS=N   repetitions per peer and kind, both modes (default 5
                  with BFD on and 3 with BFD off, to keep the module near
                  2.5 min; 2 and 2 under ASan)
   RS_HA_LONG=1   10 runs with BFD on, 5 with BFD off
+Measured duration of the module: 2.6 min by default, 4.4 min with
+RS_HA_LONG=1 (plain build); about 2 min under ASan.
 """
 
 import os

@@ -42,7 +42,8 @@ second after `write memory` and an unmeasured restart that renegotiates
 the sessions. Asserted: with GR no withdraw at any peer and er1 held the
 routes as stale, without GR every peer lost every route (the storm); both:
 the final tables equal the ones before, no stale path left, zero leaks,
-roles and flags as configured. Prints a table.
+roles and flags as configured. Prints a table. Takes about 1 min (plain
+and ASan builds).
 """
 
 import os
