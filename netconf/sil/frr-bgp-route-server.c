@@ -405,7 +405,8 @@ static status_t rs_commit_complete(void);
 static status_t apply_conf(const struct rs_nc_conf *want, bool save,
 			   ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 			   bool *changed);
-static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr);
+static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+			      bool save);
 static bool target_is_running(void);
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +449,7 @@ static status_t running_edit(ses_cb_t *scb, rpc_msg_t *msg, agt_cbtyp_t cbtyp)
 				 cfg_get_root(NCX_CFGID_RUNNING));
 	if (res != NO_ERR)
 		return res;
-	return apply_running(scb, &msg->mhdr);
+	return apply_running(scb, &msg->mhdr, true);
 }
 
 /* Whether another sibling of v has the same name and, for a list entry,
@@ -554,6 +555,8 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 	enums_fix();
 	if (!rs_ready)
 		return NO_ERR;
+	if (!target_is_running())
+		rs_confirm_tick(); /* a refused <commit> bgpd had taken */
 	rs = val_find_child(root, MOD, N("route-server"));
 	conf_from_root(root, &want);
 	if (LOGDEBUG)
@@ -625,6 +628,9 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 	 * running and the candidate as they are (a failure in the
 	 * commit-complete hook would leave the new running in place).
 	 */
+	if (res == NO_ERR && !target_is_running() &&
+	    rs_confirm_refuses(scb, msghdr))
+		res = ERR_NCX_IN_USE_COMMIT;
 	if (res == NO_ERR && !target_is_running()) {
 		bool changed = false;
 
@@ -669,7 +675,8 @@ static status_t apply_conf(const struct rs_nc_conf *want, bool save,
 /* running to bgpd: edit-config with --target=running, and a confirmed
  * commit rolled back by netconfd
  */
-static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr)
+static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
+			      bool save)
 {
 	struct rs_nc_conf want;
 	status_t res;
@@ -678,15 +685,15 @@ static status_t apply_running(ses_cb_t *scb, xml_msg_hdr_t *msghdr)
 	if (!rs_ready)
 		return NO_ERR;
 	conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &want);
-	res = apply_conf(&want, true, scb, msghdr, NULL);
+	res = apply_conf(&want, save, scb, msghdr, NULL);
 	rs_nc_conf_free(&want);
 	return res;
 }
 
 /* running was rolled back by netconfd (confirmed commit not confirmed) */
-static bool rollback_running(void)
+static bool rollback_running(bool save)
 {
-	return apply_running(NULL, NULL) == NO_ERR;
+	return apply_running(NULL, NULL, save) == NO_ERR;
 }
 
 static status_t rs_commit_complete(void)
@@ -811,7 +818,11 @@ static int sync_timer(uint32 timer_id, void *cookie)
 	(void)cookie;
 	if (LOGDEBUG2)
 		log_debug2("\nfrr-bgp-route-server: sync timer");
-	sync_from_bgpd(false);
+	/* running is taken from bgpd only once bgpd has what NETCONF
+	 * committed (a rollback that failed is retried first)
+	 */
+	if (rs_confirm_tick())
+		sync_from_bgpd(false);
 	rs_nacm_refresh(); /* NACM groups follow the system groups */
 	return 0;
 }

@@ -7,6 +7,7 @@
  * place every rollback and every confirmation passes through.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,11 @@
 #include "agt_ncx.h"
 #include "agt_not.h"
 #include "agt_not_queue_notification_cb.h"
+#include "agt_util.h"
 #include "dlq.h"
+#include "ncxconst.h"
+#include "rpc.h"
+#include "ses.h"
 #include "log.h"
 #include "obj.h"
 #include "val.h"
@@ -28,9 +33,15 @@
 
 #define KEY (const xmlChar *)"frr-bgp-route-server/confirmed-commit"
 
-static bool (*rs_rollback)(void);
+static bool (*rs_rollback)(bool save);
 static char *rs_before;	/* bgpd's lines before the commit in progress */
 static bool rs_unsaved;	/* bgpd has changes not written to its config */
+/* bgpd took a <commit> that netconfd has not completed (yet) */
+static bool rs_inflight;
+/* bgpd must go back to running (a rollback failed, or netconfd refused
+ * a <commit> after bgpd took it); retried by rs_confirm_tick()
+ */
+static bool rs_rollback_due, rs_rollback_save;
 
 /* bgpd's route-server lines before a pending confirmed commit */
 static const char *rollback_file(void)
@@ -68,10 +79,81 @@ void rs_confirm_changed(const struct rs_nc_conf *before)
 	free(rs_before);
 	rs_before = rs_nc_format(before);
 	rs_unsaved = true;
+	rs_inflight = true;
+}
+
+static void rollback(bool save)
+{
+	rs_rollback_due = true;
+	rs_rollback_save |= save;
+	if (!rs_rollback || !rs_rollback(rs_rollback_save)) {
+		log_error("\nfrr-bgp-route-server: bgpd could not be rolled back to running; trying again");
+		return;
+	}
+	if (rs_rollback_save) {
+		rs_unsaved = false;
+		forget();
+	}
+	rs_rollback_due = rs_rollback_save = false;
+}
+
+bool rs_confirm_tick(void)
+{
+	if (rs_inflight) {
+		/* commit-complete never came: netconfd refused the commit
+		 * after bgpd took it (e.g. its backup file could not be
+		 * written); bgpd goes back to running
+		 */
+		log_warn("\nfrr-bgp-route-server: a <commit> bgpd took was refused by netconfd after it: bgpd back to running");
+		rs_inflight = false;
+		free(rs_before);
+		rs_before = NULL;
+		rollback(!agt_ncx_cc_active());
+	} else if (rs_rollback_due) {
+		rollback(rs_rollback_save);
+	}
+	return !rs_rollback_due;
+}
+
+/* What commit_invoke() refuses after the commit-validate hook, when a
+ * confirmed commit is pending (agt_ncx.c): checked before bgpd is touched.
+ */
+bool rs_confirm_refuses(ses_cb_t *scb, xml_msg_hdr_t *msghdr)
+{
+	rpc_msg_t *msg = (rpc_msg_t *)((char *)msghdr -
+				       offsetof(rpc_msg_t, mhdr));
+	const xmlChar *persist = agt_ncx_cc_persist_id();
+	val_value_t *confirmed, *pid;
+	status_t res = NO_ERR;
+
+	if (!scb || !msghdr || !agt_ncx_cc_active() || !msg->rpc_input)
+		return false;
+	confirmed = val_find_child(msg->rpc_input, NULL, NCX_EL_CONFIRMED);
+	pid = val_find_child(msg->rpc_input, NULL, NCX_EL_PERSIST_ID);
+	if (confirmed) {
+		if (pid && persist && !xmlStrcmp(VAL_STR(pid), persist))
+			;
+		else if (!persist) {
+			if (agt_ncx_cc_ses_id() != SES_MY_SID(scb))
+				res = ERR_NCX_IN_USE_COMMIT;
+		} else {
+			res = ERR_NCX_OPERATION_FAILED;
+		}
+	} else if (!pid && agt_ncx_cc_ses_id() != SES_MY_SID(scb)) {
+		res = ERR_NCX_IN_USE_COMMIT;
+	}
+	if (res == NO_ERR)
+		return false;
+	log_info("\nfrr-bgp-route-server: commit of session %u refused: a confirmed commit of session %u is pending",
+		 SES_MY_SID(scb), agt_ncx_cc_ses_id());
+	agt_record_error(scb, msghdr, NCX_LAYER_OPERATION, res, NULL,
+			 NCX_NT_NONE, NULL, NCX_NT_NONE, NULL);
+	return true;
 }
 
 void rs_confirm_commit_done(void)
 {
+	rs_inflight = false;
 	if (!agt_ncx_cc_active()) {
 		save();
 		forget();
@@ -140,17 +222,14 @@ static status_t confirm_event(agt_not_msg_t *notif)
 	} else if (!strcmp(ev, "timeout") || !strcmp(ev, "cancel")) {
 		log_info("\nfrr-bgp-route-server: confirmed commit rolled back (%s): rolling bgpd back",
 			 ev);
-		if (rs_rollback && rs_rollback()) {
-			rs_unsaved = false;
-			forget();
-		}
+		rollback(true);
 	}
 	return NO_ERR;
 }
 
-status_t rs_confirm_init(bool (*rollback)(void))
+status_t rs_confirm_init(bool (*rollback_cb)(bool save))
 {
-	rs_rollback = rollback;
+	rs_rollback = rollback_cb;
 	return agt_not_queue_notification_cb_register(KEY, confirm_event);
 }
 

@@ -237,6 +237,50 @@ def test_session_end_rolls_bgpd_back(env):
         m.close_session()
 
 
+def test_commit_of_another_session_during_confirmed_commit(env, nc):
+    """While session A's confirmed commit is pending, netconfd refuses
+    session B's <commit> (in-use): bgpd must not take it either, not even
+    for the time until the next sync."""
+    before = rs_lines(env)
+    nc.edit_config(target="candidate", config=cfg(inst(neigh("10.0.0.4", "nva"))))
+    nc.commit(confirmed=True, timeout="600")
+    b = env.connect()
+    try:
+        b.edit_config(target="candidate", config=cfg(inst(neigh("10.0.0.5", "nva"))))
+        e = expect_error(b.commit, tag="in-use")
+        assert "10.0.0.5 route-server" not in env.vtysh("show running-config")
+        b.discard_changes()
+        time.sleep(5)  # two sync periods: bgpd -> running must not add it
+        assert "10.0.0.5 route-server" not in env.vtysh("show running-config")
+        assert "10.0.0.5" not in roles(b)["default"][1]
+    finally:
+        b.close_session()
+    nc.cancel_commit()
+    wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back")
+    assert e.tag == "in-use"
+
+
+def test_failed_rollback_is_retried(env, nc):
+    """bgpd refuses the rollback of a cancelled confirmed commit: running
+    (restored by netconfd) is not overwritten by bgpd's state, and the
+    rollback is retried until bgpd takes it."""
+    before, saved = rs_lines(env), saved_lines(env)
+    nc.edit_config(target="candidate", config=cfg(CHANGE))
+    nc.commit(confirmed=True, timeout="600")
+    inject(env, "neighbor 10.0.0.2 route-server role nva")
+    nc.cancel_commit()
+    time.sleep(6)  # several sync periods with the rollback failing
+    assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
+    assert roles(nc)["default"] == (
+        False, {"10.0.0.2": "nva", "10.0.0.3": "gateway-expressroute"})
+    assert sum("-c neighbor 10.0.0.2 route-server role nva" in c
+               for c in vtysh_calls(env)) >= 2, vtysh_calls(env)
+    inject(env, None)
+    wait_for(lambda: rs_lines(env) == before, timeout=30,
+             what="bgpd rolled back once it accepts")
+    assert_original(env, nc, before, saved)
+
+
 def test_netconfd_killed_before_confirmation_rolls_back_at_restart(env):
     """netconfd dies (SIGKILL) with a confirmed commit pending: its next
     start undoes the change in bgpd, as netconfd's own running would
