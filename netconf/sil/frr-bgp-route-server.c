@@ -632,12 +632,20 @@ static status_t rs_commit_validate(ses_cb_t *scb, xml_msg_hdr_t *msghdr,
 	    rs_confirm_refuses(scb, msghdr))
 		res = ERR_NCX_IN_USE_COMMIT;
 	if (res == NO_ERR && !target_is_running()) {
+		struct rs_nc_conf base, merged;
 		bool changed = false;
 
+		/* only what the commit changes: a change made with vtysh
+		 * since running was last taken from bgpd stays
+		 */
+		conf_from_root(cfg_get_root(NCX_CFGID_RUNNING), &base);
+		rs_nc_merge(&base, &want, &live, &merged);
 		/* saved when the commit is complete, or confirmed */
-		res = apply_conf(&want, false, scb, msghdr, &changed);
+		res = apply_conf(&merged, false, scb, msghdr, &changed);
 		if (changed)
 			rs_confirm_changed(&live);
+		rs_nc_conf_free(&base);
+		rs_nc_conf_free(&merged);
 	}
 	rs_nc_conf_free(&want);
 	rs_nc_conf_free(&live);

@@ -161,11 +161,22 @@ void rs_confirm_commit_done(void)
 		/* the first commit of the confirmed series: what to go back
 		 * to, should netconfd stop before the confirmation
 		 */
-		FILE *f = fopen(rollback_file(), "w");
+		char tmp[4200];
+		FILE *f;
+		bool ok;
 
-		if (!f || fputs(rs_before, f) < 0 || fclose(f) != 0)
+		/* whole or not at all: a crash while writing leaves no file */
+		snprintf(tmp, sizeof(tmp), "%s.new", rollback_file());
+		f = fopen(tmp, "w");
+		ok = f && fputs(rs_before, f) >= 0 && fflush(f) == 0 &&
+		     fsync(fileno(f)) == 0;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok || rename(tmp, rollback_file()) < 0) {
 			log_error("\nfrr-bgp-route-server: cannot write %s: %s",
 				  rollback_file(), strerror(errno));
+			unlink(tmp);
+		}
 	}
 	free(rs_before);
 	rs_before = NULL;
@@ -190,13 +201,13 @@ void rs_confirm_restart_rollback(void)
 	}
 	rs_nc_parse_running(text, &want);
 	free(text);
+	/* once only: a later start must not apply an old state */
 	if (rs_frr_apply(&want, true, err, sizeof(err)) < 0)
-		log_error("\nfrr-bgp-route-server: a confirmed commit was pending when netconfd stopped; rolling bgpd back failed (tried again at the next start): %s",
+		log_error("\nfrr-bgp-route-server: a confirmed commit was pending when netconfd stopped; rolling bgpd back failed, bgpd keeps the unconfirmed change: %s",
 			  err);
-	else {
+	else
 		log_warn("\nfrr-bgp-route-server: a confirmed commit was pending when netconfd stopped: bgpd's route-server configuration rolled back");
-		forget();
-	}
+	forget();
 	rs_nc_conf_free(&want);
 }
 

@@ -460,8 +460,12 @@ int rs_frr_read(struct rs_nc_conf *c, char *err, size_t errlen)
 
 		while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
 			out[--l] = 0;
+		/* vtysh's own error only: with bgpd down, vtysh prints the
+		 * other daemons' config (passwords, keys) and exits 0
+		 */
 		snprintf(err, errlen, "bgpd is unreachable through vtysh (%s)",
-			 *out ? out : "no BGP instance in running-config");
+			 rc != 0 && *out ? out
+					 : "no BGP instance in running-config");
 		free(out);
 		return -1;
 	}

@@ -106,6 +106,15 @@ void rs_nc_count_roles(const struct rs_nc_inst *live,
 int rs_frr_apply(const struct rs_nc_conf *want, bool save, char *err,
 		 size_t errlen);
 
+/* What bgpd should have after a commit that changes base (running) into
+ * want (the candidate), when bgpd has live: what the commit changes
+ * (b2b, routing preference, each neighbor's role) from want, the rest
+ * from live, so that a change made in bgpd outside NETCONF since running
+ * was last taken from it is kept.
+ */
+void rs_nc_merge(const struct rs_nc_conf *base, const struct rs_nc_conf *want,
+		 const struct rs_nc_conf *live, struct rs_nc_conf *out);
+
 /* "write memory". 0, or -1 with a message in err. */
 int rs_frr_save(char *err, size_t errlen);
 

@@ -244,3 +244,74 @@ char *rs_nc_format(const struct rs_nc_conf *c)
 	fclose(f);
 	return text;
 }
+
+static enum rs_nc_role role_of(const struct rs_nc_inst *in, const char *name)
+{
+	struct rs_nc_neigh *nb =
+		in ? rs_nc_neigh_get((struct rs_nc_inst *)in, name, false)
+		   : NULL;
+
+	return nb ? nb->role : RS_NC_NONE;
+}
+
+static void merge_roles(struct rs_nc_inst *o, const struct rs_nc_inst *from,
+			const struct rs_nc_inst *base,
+			const struct rs_nc_inst *want,
+			const struct rs_nc_inst *live)
+{
+	size_t k;
+
+	for (k = 0; from && k < from->n_neigh; k++) {
+		const char *name = from->neigh[k].name;
+		enum rs_nc_role w = role_of(want, name), b = role_of(base, name);
+		enum rs_nc_role r = w != b ? w : role_of(live, name);
+
+		if (r && !rs_nc_neigh_get(o, name, false))
+			rs_nc_neigh_get(o, name, true)->role = r;
+	}
+}
+
+static void merge_inst(struct rs_nc_conf *out, const char *vrf,
+		       const struct rs_nc_inst *base,
+		       const struct rs_nc_inst *want,
+		       const struct rs_nc_inst *live)
+{
+	struct rs_nc_inst *o = rs_nc_inst_get(out, vrf, true);
+	bool wb = want && want->b2b, bb = base && base->b2b;
+	enum rs_nc_pref wp = want ? want->pref : RS_NC_PREF_ER;
+	enum rs_nc_pref bp = base ? base->pref : RS_NC_PREF_ER;
+
+	if (live) {
+		snprintf(o->asn, sizeof(o->asn), "%s", live->asn);
+		o->present = live->present;
+	}
+	o->b2b = wb != bb ? wb : (live && live->b2b);
+	o->pref = wp != bp ? wp : (live ? live->pref : RS_NC_PREF_ER);
+	merge_roles(o, want, base, want, live);
+	merge_roles(o, base, base, want, live);
+	merge_roles(o, live, base, want, live);
+}
+
+void rs_nc_merge(const struct rs_nc_conf *base, const struct rs_nc_conf *want,
+		 const struct rs_nc_conf *live, struct rs_nc_conf *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < live->n_inst; i++) {
+		const char *vrf = live->inst[i].vrf;
+
+		merge_inst(out, vrf,
+			   rs_nc_inst_get((struct rs_nc_conf *)base, vrf, false),
+			   rs_nc_inst_get((struct rs_nc_conf *)want, vrf, false),
+			   &live->inst[i]);
+	}
+	/* instances bgpd lacks: rs_frr_apply() names them */
+	for (i = 0; i < want->n_inst; i++)
+		if (!rs_nc_inst_get((struct rs_nc_conf *)live,
+				    want->inst[i].vrf, false))
+			merge_inst(out, want->inst[i].vrf,
+				   rs_nc_inst_get((struct rs_nc_conf *)base,
+						  want->inst[i].vrf, false),
+				   &want->inst[i], NULL);
+}

@@ -237,6 +237,31 @@ def test_session_end_rolls_bgpd_back(env):
         m.close_session()
 
 
+def test_commit_keeps_a_cli_change_made_meanwhile(env, nc):
+    """A role set with vtysh while the candidate has uncommitted edits
+    (so running has not taken it from bgpd yet): a commit changes only
+    what it changes, the vtysh role stays in bgpd, then in running."""
+    before = rs_lines(env)
+    nc.edit_config(target="candidate", config=cfg(inst(
+        "<branch-to-branch>true</branch-to-branch>")))
+    env.vtysh("configure terminal", "router bgp 65515",
+              "neighbor 10.0.0.5 route-server role nva")
+    time.sleep(5)  # the sync waits while the candidate has edits
+    assert "10.0.0.5" not in roles(nc)["default"][1]
+    nc.commit()
+    lines = rs_lines(env)
+    assert ("router bgp 65515", "bgp route-server branch-to-branch") in lines
+    assert ("router bgp 65515", "neighbor 10.0.0.5 route-server role nva") in lines
+    # netconfd's timers only run when it has been idle ~2 s: poll slowly
+    wait_for(lambda: roles(nc)["default"][1].get("10.0.0.5") == "nva",
+             timeout=40, interval=4, what="running takes the vtysh role from bgpd")
+    nc.edit_config(target="candidate", config=cfg(inst(
+        "<branch-to-branch>false</branch-to-branch>"
+        + neigh("10.0.0.5", op="remove"))))
+    nc.commit()
+    assert rs_lines(env) == before
+
+
 def test_commit_of_another_session_during_confirmed_commit(env, nc):
     """While session A's confirmed commit is pending, netconfd refuses
     session B's <commit> (in-use): bgpd must not take it either, not even
