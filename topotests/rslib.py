@@ -148,6 +148,58 @@ def have(binary):
     return shutil.which(binary) is not None
 
 
+# --- the route server run as a packaged FRR (frrinit.sh + watchfrr) --------
+
+# /etc/frr/daemons of the route server; the logs go to the test's log dir
+# ({d}); watchfrr restarts a dead daemon after 1 s, not 60.
+DAEMONS = """\
+bgpd=yes
+vtysh_enable=yes
+zebra_options="--log file:{d}/zebra.log"
+mgmtd_options="--log file:{d}/mgmtd.log"
+staticd_options="--log file:{d}/staticd.log"
+bgpd_options="-M route_server --log file:{d}/bgpd.log"
+watchfrr_options="--min-restart-interval 1 --max-restart-interval 4 --log file:{d}/watchfrr.log --log-level debug"
+"""
+
+
+def frrinit(rs):
+    return os.path.join(rs.net.daemondir, "frrinit.sh")
+
+
+def daemon_pid(router, daemon):
+    """pid of a running daemon from its pidfile, else None."""
+    out = router.cmd("cat /var/run/frr/{}.pid 2>/dev/null".format(daemon)).strip()
+    if not out.isdigit():
+        return None
+    alive = router.cmd("kill -0 {} 2>/dev/null && echo yes".format(out)).strip()
+    return int(out) if alive == "yes" else None
+
+
+def start_frr_service(rs, conf, daemons=DAEMONS, wait=("bgpd",)):
+    """Start the route server as a package does: /etc/frr/frr.conf,
+    /etc/frr/daemons (daemons, formatted with d = the router's log dir),
+    frrinit.sh start (watchfrr starts the daemons and applies the
+    integrated config with vtysh -b); waits for each daemon of wait and
+    for the BGP config."""
+    d = rs.gearlogdir
+    rs.cmd_raises("cat > /etc/frr/frr.conf", stdin=conf)
+    rs.cmd_raises("cat > /etc/frr/daemons", stdin=daemons.format(d=d))
+    # the framework wrote "no service integrated-vtysh-config" for the router
+    rs.cmd_raises("echo 'service integrated-vtysh-config' > /etc/frr/vtysh.conf")
+    rs.cmd_raises("chown -R frr:frr /etc/frr {}".format(d))
+    rs.cmd_raises("{} start >{}/frrinit.out 2>&1".format(frrinit(rs), d))
+    for daemon in wait:
+        wait_for(lambda: daemon_pid(rs, daemon) is not None, True,
+                 "{} {} started by watchfrr".format(rs.name, daemon))
+    wait_for(lambda: "router bgp 65515" in running_config(rs), True,
+             "{} config applied".format(rs.name), count=40)
+
+
+def stop_frr_service(rs):
+    rs.cmd("{} stop >>{}/frrinit.out 2>&1".format(frrinit(rs), rs.gearlogdir))
+
+
 # --- the seed scenarios (configs shared with the demo, in scenarios/) -----
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")

@@ -9,7 +9,13 @@ import json
 import os
 import re
 
-from rslib import running_config, wait_for
+import pytest
+
+from lib.topogen import get_topogen
+from lib.topolog import logger
+import rsbird
+from rslib import daemon_pid, frrinit, have, stop_frr_service  # noqa: F401 (re-exported)
+from rslib import start_frr_service as _start_frr_service
 
 CWD = os.path.dirname(os.path.abspath(__file__))
 MONITOR = os.path.join(CWD, "..", "rs_isolation", "monitor.py")
@@ -31,38 +37,57 @@ watchfrr_options="--min-restart-interval 1 --max-restart-interval 4 --log file:{
 """
 
 
-def frrinit(rs):
-    return os.path.join(rs.net.daemondir, "frrinit.sh")
-
-
-def daemon_pid(router, daemon):
-    """pid of a running daemon from its pidfile, else None."""
-    out = router.cmd("cat /var/run/frr/{}.pid 2>/dev/null".format(daemon)).strip()
-    if not out.isdigit():
-        return None
-    alive = router.cmd("kill -0 {} 2>/dev/null && echo yes".format(out)).strip()
-    return int(out) if alive == "yes" else None
-
-
 def start_frr_service(rs, conf):
-    """Start the route server as a package does: /etc/frr/frr.conf,
-    /etc/frr/daemons, frrinit.sh start (watchfrr starts the daemons and
-    applies the integrated config with vtysh -b)."""
-    d = rs.gearlogdir
-    rs.cmd_raises("cat > /etc/frr/frr.conf", stdin=conf)
-    rs.cmd_raises("cat > /etc/frr/daemons", stdin=DAEMONS.format(d=d))
-    # the framework wrote "no service integrated-vtysh-config" for r1
-    rs.cmd_raises("echo 'service integrated-vtysh-config' > /etc/frr/vtysh.conf")
-    rs.cmd_raises("chown -R frr:frr /etc/frr {}".format(d))
-    rs.cmd_raises("{} start >{}/frrinit.out 2>&1".format(frrinit(rs), d))
-    for daemon in ("bgpd", "bfdd", "zebra"):
-        wait_for(lambda: daemon_pid(rs, daemon) is not None, True,
-                 "{} started by watchfrr".format(daemon))
-    wait_for(lambda: "router bgp 65515" in running_config(rs), True, "r1 config applied", count=40)
+    """Start the route server as a package does (rslib.start_frr_service)
+    with bfdd too; waits for bgpd, bfdd and zebra."""
+    _start_frr_service(rs, conf, DAEMONS, wait=("bgpd", "bfdd", "zebra"))
 
 
-def stop_frr_service(rs):
-    rs.cmd("{} stop >>{}/frrinit.out 2>&1".format(frrinit(rs), rs.gearlogdir))
+# --- what the BFD and GR modules share: r1, BIRD nva1, ExaBGP monitors ------
+
+# the LAN of both: r1 the route server, nva1 BIRD, er1 FRR, vpn1 and nva2
+# ExaBGP monitors
+ADDR = {"r1": "192.168.1.1", "nva1": "192.168.1.2", "er1": "192.168.1.3",
+        "vpn1": "192.168.1.4", "nva2": "192.168.1.5"}
+ASN = {"nva1": 65001, "er1": 65020, "vpn1": 65040, "nva2": 65002}
+ROLES = {"nva1": "nva", "er1": "gateway expressroute", "vpn1": "gateway vpn", "nva2": "nva"}
+
+
+def g(name):
+    return get_topogen().gears[name]
+
+
+def make_out(tag):
+    """A function out(msg, *args) that logs and prints "tag: msg"."""
+    def out(msg, *args):
+        text = msg % args if args else msg
+        logger.info("%s: %s", tag, text)
+        print("\n{}: {}".format(tag, text), flush=True)
+    return out
+
+
+def require_tools():
+    rsbird.require_bird()
+    if not have(EXABGP):
+        pytest.fail("needs ExaBGP from Debian (package exabgp)", pytrace=False)
+
+
+def set_addresses(tgen, names, addr):
+    """lo and <name>-eth0 up, addr[name]/24 on it, for the routers the
+    framework starts no daemon in (BIRD, ExaBGP)."""
+    for name in names:
+        tgen.gears[name].cmd_raises("ip link set lo up; ip link set {0}-eth0 up; "
+                                    "ip addr add {1}/24 dev {0}-eth0".format(name, addr[name]))
+
+
+def teardown_ha(monitors):
+    """Stop the monitors, BIRD in nva1, the FRR service of r1, the topology."""
+    tgen = get_topogen()
+    for m in monitors.values():
+        m.stop()
+    rsbird.stop_bird(tgen.gears["nva1"])
+    stop_frr_service(tgen.gears["r1"])
+    tgen.stop_topology()
 
 
 def sanitized(rs):

@@ -60,11 +60,10 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 sys.path.append(os.path.join(CWD, "../rs_restart"))
 
-from lib.topogen import TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import TopoRouter  # noqa: E402
 from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     all_established,
-    have,
     received_prefixes,
     start_lan_topology,
     vtysh_config,
@@ -73,21 +72,23 @@ from rslib import (  # noqa: E402
 )
 import rsbird  # noqa: E402
 from halib import (  # noqa: E402
-    EXABGP,
-    Monitor,
+    ADDR,
+    ASN,
+    ROLES,
+    g,
     log_lines,
+    make_out,
     median,
+    Monitor,
+    require_tools,
     sanitized,
+    set_addresses,
     start_frr_service,
-    stop_frr_service,
+    teardown_ha,
 )
 
 pytestmark = [pytest.mark.bgpd, pytest.mark.bfdd]
 
-ADDR = {"r1": "192.168.1.1", "nva1": "192.168.1.2", "er1": "192.168.1.3",
-        "vpn1": "192.168.1.4", "nva2": "192.168.1.5"}
-ASN = {"nva1": 65001, "er1": 65020, "vpn1": 65040, "nva2": 65002}
-ROLES = {"nva1": "nva", "er1": "gateway expressroute", "vpn1": "gateway vpn", "nva2": "nva"}
 NETS = {"nva1": ["10.1.{}.0/24".format(i) for i in range(5)],
         "er1": ["10.20.{}.0/24".format(i) for i in range(5)]}
 VNET = "10.100.0.0/16"
@@ -209,20 +210,11 @@ def bird_conf(bfd=True):
 MONITORS = {n: Monitor(n, ADDR[n], ASN[n]) for n in OBSERVERS}
 
 
-def g(name):
-    return get_topogen().gears[name]
-
-
-def out(msg, *args):
-    text = msg % args if args else msg
-    logger.info("bfd: %s", text)
-    print("\nbfd: " + text, flush=True)
+out = make_out("bfd")
 
 
 def setup_module(mod):
-    rsbird.require_bird()
-    if not have(EXABGP):
-        pytest.fail("needs ExaBGP from Debian (package exabgp)", pytrace=False)
+    require_tools()
     tgen = start_lan_topology(mod, ["r1", "nva1", "er1", "vpn1", "nva2"])
     er = tgen.gears["er1"]
     path = os.path.join(tgen.logdir, "er1-frr.conf")
@@ -233,9 +225,7 @@ def setup_module(mod):
                               (TopoRouter.RD_BFD, "")])
     # r1 has no daemon for the framework: frrinit.sh starts it below
     tgen.start_router()
-    for name in ("nva1", "vpn1", "nva2"):
-        tgen.gears[name].cmd_raises("ip link set lo up; ip link set {0}-eth0 up; "
-                                    "ip addr add {1}/24 dev {0}-eth0".format(name, ADDR[name]))
+    set_addresses(tgen, ("nva1", "vpn1", "nva2"), ADDR)
     rsbird.start_bird(tgen.gears["nva1"], bird_conf())
     for name, m in MONITORS.items():
         m.start(tgen.gears[name])
@@ -250,12 +240,7 @@ def setup_module(mod):
 
 
 def teardown_module(mod):
-    tgen = get_topogen()
-    for m in MONITORS.values():
-        m.stop()
-    rsbird.stop_bird(tgen.gears["nva1"])
-    stop_frr_service(tgen.gears["r1"])
-    tgen.stop_topology()
+    teardown_ha(MONITORS)
 
 
 # --- state of the route server and of the peers ------------------------------

@@ -57,11 +57,10 @@ sys.path.append(os.path.join(CWD, ".."))
 sys.path.append(os.path.join(CWD, "../.."))
 sys.path.append(os.path.join(CWD, "../rs_restart"))
 
-from lib.topogen import TopoRouter, get_topogen  # noqa: E402
+from lib.topogen import TopoRouter  # noqa: E402
 from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     all_established,
-    have,
     rs_json,
     running_config,
     start_lan_topology,
@@ -71,20 +70,22 @@ from rslib import (  # noqa: E402
 )
 import rsbird  # noqa: E402
 from halib import (  # noqa: E402
-    EXABGP,
-    Monitor,
+    ADDR,
+    ASN,
+    ROLES,
     daemon_pid,
     frrinit,
+    g,
+    make_out,
+    Monitor,
+    require_tools,
+    set_addresses,
     start_frr_service,
-    stop_frr_service,
+    teardown_ha,
 )
 
 pytestmark = [pytest.mark.bgpd]
 
-ADDR = {"r1": "192.168.1.1", "nva1": "192.168.1.2", "er1": "192.168.1.3",
-        "vpn1": "192.168.1.4", "nva2": "192.168.1.5"}
-ASN = {"nva1": 65001, "er1": 65020, "vpn1": 65040, "nva2": 65002}
-ROLES = {"nva1": "nva", "er1": "gateway expressroute", "vpn1": "gateway vpn", "nva2": "nva"}
 N = 20
 NETS = {"nva1": ["10.1.{}.0/24".format(i) for i in range(N)],
         "er1": ["10.20.{}.0/24".format(i) for i in range(N)],
@@ -162,14 +163,7 @@ protocol bgp routeserver {{
 """
 
 
-def g(name):
-    return get_topogen().gears[name]
-
-
-def out(msg, *args):
-    text = msg % args if args else msg
-    logger.info("gr: %s", text)
-    print("\ngr: " + text, flush=True)
+out = make_out("gr")
 
 
 def rs_conf():
@@ -188,18 +182,14 @@ MONITORS = {n: Monitor(n, ADDR[n], ASN[n], routes=NETS[n], gr=True) for n in MON
 
 
 def setup_module(mod):
-    rsbird.require_bird()
-    if not have(EXABGP):
-        pytest.fail("needs ExaBGP from Debian (package exabgp)", pytrace=False)
+    require_tools()
     tgen = start_lan_topology(mod, ["r1"] + list(PEERS))
     path = os.path.join(tgen.logdir, "er1-frr.conf")
     with open(path, "w") as f:
         f.write(ER_CONF.format(networks="".join("  network {}\n".format(n) for n in NETS["er1"])))
     tgen.gears["er1"].load_frr_config(path, [(TopoRouter.RD_ZEBRA, ""), (TopoRouter.RD_BGP, "")])
     tgen.start_router()
-    for name in ("nva1", "vpn1", "nva2"):
-        tgen.gears[name].cmd_raises("ip link set lo up; ip link set {0}-eth0 up; "
-                                    "ip addr add {1}/24 dev {0}-eth0".format(name, ADDR[name]))
+    set_addresses(tgen, ("nva1", "vpn1", "nva2"), ADDR)
     nva1 = tgen.gears["nva1"]
     rsbird.start_bird(nva1, BIRD_CONF.format(
         log=os.path.join(nva1.gearlogdir, "bird.log"),
@@ -210,12 +200,7 @@ def setup_module(mod):
 
 
 def teardown_module(mod):
-    tgen = get_topogen()
-    for m in MONITORS.values():
-        m.stop()
-    rsbird.stop_bird(tgen.gears["nva1"])
-    stop_frr_service(tgen.gears["r1"])
-    tgen.stop_topology()
+    teardown_ha(MONITORS)
 
 
 # --- what each peer should hold, and holds ------------------------------------

@@ -71,11 +71,14 @@ from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     RS_MODULE,
     build_links,
+    daemon_pid,
     received_prefixes,
     roles_exchange,
     rs_json,
     running_config,
     set_addresses,
+    start_frr_service,
+    stop_frr_service,
     vtysh_config,
     vtysh_json,
     wait_for,
@@ -116,21 +119,6 @@ def links():
 
 # --- setup -------------------------------------------------------------------
 
-DAEMONS = """\
-bgpd=yes
-vtysh_enable=yes
-zebra_options="--log file:{d}/zebra.log"
-mgmtd_options="--log file:{d}/mgmtd.log"
-staticd_options="--log file:{d}/staticd.log"
-bgpd_options="-M route_server --log file:{d}/bgpd.log"
-watchfrr_options="--min-restart-interval 1 --max-restart-interval 4 --log file:{d}/watchfrr.log --log-level debug"
-"""
-
-
-def frrinit(rs):
-    return os.path.join(rs.net.daemondir, "frrinit.sh")
-
-
 def setup_module(mod):
     require_bird()
     tgen = Topogen(lambda t: build_links(t, links()), mod.__name__)
@@ -148,41 +136,22 @@ def setup_module(mod):
         g[name].cmd_raises("sysctl -qw net.ipv4.ip_forward=0")
     set_addresses(g["nva"], links())
     start_bird(g["nva"], open(os.path.join(CWD, "nva", "bird.conf")).read())
-    start_rs1(g["rs1"])
+    # rs1: rslib's /etc/frr/daemons (zebra, mgmtd, staticd, bgpd -M route_server)
+    start_frr_service(g["rs1"], open(os.path.join(CWD, "rs1", "frr.conf")).read())
     STATE["sanitized"] = "libasan" in g["rs2"].cmd("ldd {}/bgpd".format(g["rs2"].net.daemondir))
-
-
-def start_rs1(rs):
-    d = rs.gearlogdir
-    rs.cmd_raises("cat > /etc/frr/frr.conf", stdin=open(os.path.join(CWD, "rs1", "frr.conf")).read())
-    rs.cmd_raises("cat > /etc/frr/daemons", stdin=DAEMONS.format(d=d))
-    rs.cmd_raises("echo 'service integrated-vtysh-config' > /etc/frr/vtysh.conf")
-    rs.cmd_raises("chown -R frr:frr /etc/frr {}".format(d))
-    rs.cmd_raises("{} start >{}/frrinit.out 2>&1".format(frrinit(rs), d))
-    wait_for(lambda: daemon_pid(rs, "bgpd") is not None, True, "rs1 bgpd started by watchfrr")
-    wait_for(lambda: "router bgp 65515" in running_config(rs), True, "rs1 config applied", count=40)
 
 
 def teardown_module(mod):
     tgen = get_topogen()
     for p in list(Pinger.running):
         p.stop()
-    rs = tgen.gears["rs1"]
-    rs.cmd("{} stop >>{}/frrinit.out 2>&1".format(frrinit(rs), rs.gearlogdir))
+    stop_frr_service(tgen.gears["rs1"])
     stop_bird(tgen.gears["nva"])
     tgen.stop_topology()
 
 
 def g(name):
     return get_topogen().gears[name]
-
-
-def daemon_pid(router, daemon):
-    out = router.cmd("cat /var/run/frr/{}.pid 2>/dev/null".format(daemon)).strip()
-    if not out.isdigit():
-        return None
-    alive = router.cmd("kill -0 {} 2>/dev/null && echo yes".format(out)).strip()
-    return int(out) if alive == "yes" else None
 
 
 # --- continuous pings ---------------------------------------------------------

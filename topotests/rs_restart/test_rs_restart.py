@@ -36,12 +36,15 @@ from lib.topolog import logger  # noqa: E402
 from rslib import (  # noqa: E402
     all_established,
     configure,
+    daemon_pid,
     load_frr_peer,
     received_prefixes,
     roles_exchange,
     rs_json,
     running_config,
+    start_frr_service,
     start_lan_topology,
+    stop_frr_service,
     wait_for,
 )
 
@@ -79,17 +82,6 @@ exit
 """
 
 
-# /etc/frr/daemons of the route server; the logs go to the test's log dir.
-DAEMONS = """\
-bgpd=yes
-vtysh_enable=yes
-zebra_options="--log file:{d}/zebra.log"
-mgmtd_options="--log file:{d}/mgmtd.log"
-staticd_options="--log file:{d}/staticd.log"
-bgpd_options="-M route_server --log file:{d}/bgpd.log"
-watchfrr_options="--min-restart-interval 1 --max-restart-interval 4 --log file:{d}/watchfrr.log --log-level debug"
-"""
-
 
 def asn(peer):
     return 65000 + int(peer[1:])
@@ -101,44 +93,18 @@ def setup_module(mod):
         load_frr_peer(tgen, p, ADDR[p], asn(p), NET[p])
     # r1 has no daemon for the framework: frrinit.sh starts it below.
     tgen.start_router()
-    start_frr_service(tgen.gears["r1"])
-
-
-def start_frr_service(rs):
-    d = rs.gearlogdir
     neighbors = "\n".join(" neighbor {} remote-as {}".format(ADDR[p], asn(p)) for p in PEERS)
-    rs.cmd_raises("cat > /etc/frr/frr.conf", stdin=RS_CONF.format(neighbors=neighbors, vnet=VNET))
-    rs.cmd_raises("cat > /etc/frr/daemons", stdin=DAEMONS.format(d=d))
-    # the framework wrote "no service integrated-vtysh-config" for r1
-    rs.cmd_raises("echo 'service integrated-vtysh-config' > /etc/frr/vtysh.conf")
-    rs.cmd_raises("chown -R frr:frr /etc/frr {}".format(d))
-    rs.cmd_raises("{} start >{}/frrinit.out 2>&1".format(frrinit(rs), d))
-    wait_for(lambda: daemon_pid(rs, "bgpd") is not None, True, "bgpd started by watchfrr")
-    wait_for(lambda: "router bgp 65515" in running_config(rs), True, "r1 config applied", count=40)
+    start_frr_service(tgen.gears["r1"], RS_CONF.format(neighbors=neighbors, vnet=VNET))
 
 
 def teardown_module(mod):
     tgen = get_topogen()
-    rs = tgen.gears["r1"]
-    rs.cmd("{} stop >>{}/frrinit.out 2>&1".format(frrinit(rs), rs.gearlogdir))
+    stop_frr_service(tgen.gears["r1"])
     tgen.stop_topology()
-
-
-def frrinit(rs):
-    return os.path.join(rs.net.daemondir, "frrinit.sh")
 
 
 def g(name):
     return get_topogen().gears[name]
-
-
-def daemon_pid(router, daemon):
-    """pid of a running daemon from its pidfile, else None."""
-    out = router.cmd("cat /var/run/frr/{}.pid 2>/dev/null".format(daemon)).strip()
-    if not out.isdigit():
-        return None
-    alive = router.cmd("kill -0 {} 2>/dev/null && echo yes".format(out)).strip()
-    return int(out) if alive == "yes" else None
 
 
 def allowed(src, dst, b2b):
