@@ -84,22 +84,36 @@ def wait_for(pred, timeout=15, what="condition", interval=0.2):
 
 
 class Env:
-    """bgpd + netconfd + sshd, all private to one test module."""
+    """bgpd + netconfd + sshd, all private to one test module.
 
-    def __init__(self):
+    users: (user, [system groups]) of the NETCONF users made by users(),
+    with their keys; group, read_group: the operator and reader groups
+    netconfd is given (RS_NC_GROUP, RS_NC_READ_GROUP); own_groups: the
+    groups close() deletes (default group and read_group). A module that
+    may run at the same time as others gives users and groups of its own.
+    keys: the key dir of another Env whose users this one shares (a
+    second server for the same operator): then users() is not called and
+    close() leaves the keys, users and groups to the other."""
+
+    def __init__(self, users=((OPER, [GROUP]), (OTHER, [])), group=GROUP,
+                 read_group=RGROUP, own_groups=None, keys=None):
+        self.user_list = [(u, list(gs)) for u, gs in users]
+        self.user_names = [u for u, _ in self.user_list]
+        self.group_names = list(own_groups if own_groups is not None else (group, read_group))
+        self.shared_keys = keys is not None
         self.bgp = tempfile.mkdtemp(prefix="rs-nc-bgp-")
         # sshd's StrictModes refuses key files below a world-writable /tmp
         self.state = tempfile.mkdtemp(prefix="rs-nc-test-", dir="/var/lib")
         self.sock = tempfile.mkdtemp(prefix="rs-nc-sock-", dir="/run")
         self.port = free_port()
-        self.keys = tempfile.mkdtemp(prefix="rs-nc-keys-")
+        self.keys = keys or tempfile.mkdtemp(prefix="rs-nc-keys-")
         self.procs = {}
         self.env = dict(
             os.environ,
             RS_NC_STATE=self.state,
             RS_NC_SOCKDIR=self.sock,
-            RS_NC_GROUP=GROUP,
-            RS_NC_READ_GROUP=RGROUP,
+            RS_NC_GROUP=group,
+            RS_NC_READ_GROUP=read_group,
             RS_NC_SSH_PORT=str(self.port),
             RS_NC_LOGLEVEL=os.environ.get("RS_NC_LOGLEVEL", "debug"),
             FRR_RS_VTYSH=VTYSH,
@@ -111,9 +125,14 @@ class Env:
 
     # -- users -----------------------------------------------------------
     def users(self):
-        if subprocess.run(["getent", "group", GROUP], capture_output=True).returncode:
-            run("groupadd", "-r", GROUP)
-        for user, groups in ((OPER, [GROUP]), (OTHER, [])):
+        """The system groups of self.user_list, its users, their keys."""
+        all_groups = []
+        for _, gs in self.user_list:
+            all_groups += [g for g in gs if g not in all_groups]
+        for group in all_groups:
+            if subprocess.run(["getent", "group", group], capture_output=True).returncode:
+                run("groupadd", "-r", group)
+        for user, groups in self.user_list:
             if subprocess.run(["getent", "passwd", user], capture_output=True).returncode:
                 args = ["useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/bin/sh"]
                 if groups:
@@ -126,10 +145,21 @@ class Env:
             run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key)
 
     def install_keys(self):
-        for user in (OPER, OTHER):
+        for user in self.user_names:
             dst = os.path.join(self.state, "authorized_keys", user)
             shutil.copy(os.path.join(self.keys, user + ".pub"), dst)
             os.chmod(dst, 0o644)
+
+    def start(self, conf=BGPD_CONF, target="candidate", supervised=False):
+        """Users (unless they are shared), bgpd with conf, netconfd with
+        target, sshd, the users' keys."""
+        if not self.shared_keys:
+            self.users()
+        self.start_bgpd(conf)
+        self.start_netconfd(target=target, supervised=supervised)
+        self.start_sshd()
+        self.install_keys()
+        return self
 
     # -- bgpd ------------------------------------------------------------
     def start_bgpd(self, conf=None):
@@ -241,25 +271,23 @@ class Env:
                     os.path.join(self.bgp, "netconfd.out")):
             if os.path.exists(src):
                 shutil.copy(src, logs)
-        for d in (self.bgp, self.state, self.sock, self.keys):
+        for d in (self.bgp, self.state, self.sock):
             shutil.rmtree(d, ignore_errors=True)
-        # subclasses with users of their own set user_names/group_names
-        for user in getattr(self, "user_names", (OPER, OTHER)):
+        if self.shared_keys:  # the Env they belong to removes them
+            return
+        shutil.rmtree(self.keys, ignore_errors=True)
+        for user in self.user_names:
             subprocess.run(["userdel", user], capture_output=True)
-        for group in getattr(self, "group_names", (GROUP, RGROUP)):
+        for group in self.group_names:
             subprocess.run(["groupdel", group], capture_output=True)
 
 
-def started_env(target, supervised=False):
-    """bgpd + netconfd (with the given target) + sshd, torn down after."""
-    e = Env()
+def started_env(target, supervised=False, make=Env, conf=BGPD_CONF):
+    """make() (an Env) started with bgpd conf, netconfd (with the given
+    target) and sshd; torn down after."""
+    e = make()
     try:
-        e.users()
-        e.start_bgpd(BGPD_CONF)
-        e.start_netconfd(target=target, supervised=supervised)
-        e.start_sshd()
-        e.install_keys()
-        yield e
+        yield e.start(conf, target=target, supervised=supervised)
     finally:
         e.close()
 

@@ -18,8 +18,6 @@ bgpd:
 """
 
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
@@ -27,7 +25,7 @@ from ncclient.operations import RPCError
 
 from test_netconf import (
     BGPD_CONF, NCDIR, VTYSH, Env, cfg, expect_error, inst, neigh, roles,
-    wait_for)
+    started_env, wait_for)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -50,16 +48,12 @@ def saved_lines(env):
         return [l.strip() for l in f if "route-server" in l]
 
 
-def make_env(target="candidate"):
+def wrapped_env():
+    """An Env whose netconfd runs vtysh through vtysh-inject-failure.sh."""
     e = Env()
     e.fail_file = os.path.join(e.bgp, "fail-line")
     e.env.update(FRR_RS_VTYSH=WRAPPER, RS_TEST_REAL_VTYSH=VTYSH,
                  RS_TEST_FAIL_FILE=e.fail_file)
-    e.users()
-    e.start_bgpd(BGPD_CONF)
-    e.start_netconfd(target=target)
-    e.start_sshd()
-    e.install_keys()
     return e
 
 
@@ -79,13 +73,7 @@ def vtysh_calls(env):
 
 @pytest.fixture(scope="module")
 def env():
-    e = None
-    try:
-        e = make_env()
-        yield e
-    finally:
-        if e:
-            e.close()
+    yield from started_env("candidate", make=wrapped_env)
 
 
 @pytest.fixture
@@ -124,6 +112,25 @@ def assert_original(env, m, before, saved):
                                            "10.0.0.3": "gateway-expressroute"})
 
 
+def assert_original_in_new_session(env, before, saved):
+    m = env.connect()
+    try:
+        assert_original(env, m, before, saved)
+    finally:
+        m.close_session()
+
+
+def commit_back(env, nc, before, saved):
+    """An ordinary commit from CHANGE back to BGPD_CONF's roles."""
+    nc.edit_config(target="candidate", config=cfg(inst(
+        '<branch-to-branch>false</branch-to-branch>'
+        '<routing-preference nc:operation="remove"/>'
+        + neigh("10.0.0.4", op="remove") + neigh("10.0.0.2", "nva")
+        + neigh("10.0.0.3", "gateway-expressroute"))))
+    nc.commit()
+    assert_original(env, nc, before, saved)
+
+
 def test_failure_partway_leaves_bgpd_as_before(env, nc):
     before, saved = rs_lines(env), saved_lines(env)
     assert ("router bgp 65515", "neighbor 10.0.0.2 route-server role nva") in before
@@ -148,13 +155,7 @@ def test_failure_partway_leaves_bgpd_as_before(env, nc):
     nc.commit()
     assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
     inject(env, None)
-    nc.edit_config(target="candidate", config=cfg(inst(
-        '<branch-to-branch>false</branch-to-branch>'
-        '<routing-preference nc:operation="remove"/>'
-        + neigh("10.0.0.4", op="remove") + neigh("10.0.0.2", "nva")
-        + neigh("10.0.0.3", "gateway-expressroute"))))
-    nc.commit()
-    assert_original(env, nc, before, saved)
+    commit_back(env, nc, before, saved)
 
 
 def test_failure_in_second_instance_restores_the_first(env, nc):
@@ -203,13 +204,7 @@ def test_confirmed_commit_confirmed_stays(env, nc):
     assert [l for l in rs_lines(env) if l[0] == "router bgp 65515"] == CHANGED
     assert "bgp route-server branch-to-branch" in saved_lines(env)
     # back by an ordinary commit
-    nc.edit_config(target="candidate", config=cfg(inst(
-        '<branch-to-branch>false</branch-to-branch>'
-        '<routing-preference nc:operation="remove"/>'
-        + neigh("10.0.0.4", op="remove") + neigh("10.0.0.2", "nva")
-        + neigh("10.0.0.3", "gateway-expressroute"))))
-    nc.commit()
-    assert_original(env, nc, before, saved)
+    commit_back(env, nc, before, saved)
 
 
 def test_cancel_commit_rolls_bgpd_back(env, nc):
@@ -230,11 +225,7 @@ def test_session_end_rolls_bgpd_back(env):
     assert rs_lines(env) != before
     m.close_session()  # not persistent: the change ends with the session
     wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back")
-    m = env.connect()
-    try:
-        assert_original(env, m, before, saved)
-    finally:
-        m.close_session()
+    assert_original_in_new_session(env, before, saved)
 
 
 def test_commit_keeps_a_cli_change_made_meanwhile(env, nc):
@@ -321,25 +312,16 @@ def test_netconfd_killed_before_confirmation_rolls_back_at_restart(env):
     assert rs_lines(env) != before  # bgpd keeps it while netconfd is down
     env.start_netconfd()
     wait_for(lambda: rs_lines(env) == before, what="bgpd rolled back at start")
-    m = env.connect()
-    try:
-        assert_original(env, m, before, saved)
-    finally:
-        m.close_session()
+    assert_original_in_new_session(env, before, saved)
 
 
 def test_two_route_servers_both_or_neither(env, nc):
     """A change for a pair of route servers: confirmed commit on both,
     confirm only when both took it. The second refuses it (neighbor it
     does not have), so the first is left unconfirmed and rolls back."""
-    other = Env()
+    other = Env(keys=env.keys)  # the same operator, users made by env
     try:
-        shutil.rmtree(other.keys)
-        other.keys = env.keys  # the same operator, users made by env
-        other.start_bgpd(BGPD_CONF.replace(" neighbor 10.0.0.4 remote-as 65515\n", ""))
-        other.start_netconfd()
-        other.start_sshd()
-        other.install_keys()
+        other.start(BGPD_CONF.replace(" neighbor 10.0.0.4 remote-as 65515\n", ""))
         m2 = other.connect()
         before = rs_lines(env)
         change = cfg(inst(neigh("10.0.0.4", "nva")))
@@ -354,19 +336,14 @@ def test_two_route_servers_both_or_neither(env, nc):
         m2.discard_changes()
         m2.close_session()
     finally:
-        keys, other.keys = other.keys, tempfile.mkdtemp()
-        other.close()
-        # other.close() removed the test users both share: again for env
-        for f in os.listdir(keys):
-            os.unlink(os.path.join(keys, f))
-        env.users()
-        env.install_keys()
+        other.close()  # leaves the users and keys it shares with env
 
 
 def test_running_target_failure_partway():
     """--target=running: the same all-or-nothing for an edit-config."""
-    e = make_env("running")
+    e = wrapped_env()
     try:
+        e.start(target="running")
         m = e.connect()
         before, saved = rs_lines(e), saved_lines(e)
         inject(e, "bgp route-server branch-to-branch")

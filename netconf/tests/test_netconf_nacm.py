@@ -22,7 +22,7 @@ from ncclient.operations import RPCError
 from ncclient.transport.errors import AuthenticationError
 
 import test_netconf as tn
-from test_netconf import BGPD_CONF, FILTER, NC, NCDIR, cfg, inst, neigh, roles, run, wait_for
+from test_netconf import FILTER, NC, NCDIR, cfg, inst, neigh, roles, run, wait_for
 
 ACM = "urn:ietf:params:xml:ns:yang:ietf-netconf-acm"
 OPG, RDG = "rs-nacmt-ops", "rs-nacmt-rds"  # system groups of this module
@@ -40,30 +40,7 @@ class NacmEnv(tn.Env):
     test modules may run at the same time with theirs)."""
 
     def __init__(self):
-        super().__init__()
-        self.env.update(RS_NC_GROUP=OPG, RS_NC_READ_GROUP=RDG)
-        self.user_names = [u for u, _ in USERS]
-        self.group_names = [OPG, RDG]
-
-    def users(self):
-        for g in (OPG, RDG):
-            if subprocess.run(["getent", "group", g], capture_output=True).returncode:
-                run("groupadd", "-r", g)
-        for user, groups in USERS:
-            if subprocess.run(["getent", "passwd", user], capture_output=True).returncode:
-                args = ["useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/bin/sh"]
-                if groups:
-                    args += ["-G", ",".join(groups)]
-                run(*args, user)
-            run("usermod", "-p", "*", user)  # sshd refuses locked ('!') accounts
-            run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                os.path.join(self.keys, user))
-
-    def install_keys(self):
-        for user, _ in USERS:
-            dst = os.path.join(self.state, "authorized_keys", user)
-            shutil.copy(os.path.join(self.keys, user + ".pub"), dst)
-            os.chmod(dst, 0o644)
+        super().__init__(users=USERS, group=OPG, read_group=RDG)
 
     def netconfd_log(self):
         with open(os.path.join(self.state, "netconfd", "netconfd.log")) as f:
@@ -71,16 +48,7 @@ class NacmEnv(tn.Env):
 
 
 def nacm_env(target):
-    e = NacmEnv()
-    try:
-        e.users()
-        e.start_bgpd(BGPD_CONF)
-        e.start_netconfd(target=target)
-        e.start_sshd()
-        e.install_keys()
-        yield e
-    finally:
-        e.close()
+    yield from tn.started_env(target, make=NacmEnv)
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,13 @@ Run as root: /usr/bin/python3 -m pytest -v netconf/tests/test_netconf_pair.py
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
-from test_netconf import BGPD_CONF, NCDIR, TOP, Env, run, wait_for
+from test_netconf import BGPD_CONF, NCDIR, TOP, Env, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -36,50 +35,10 @@ BGPD_CONF_2 = BGPD_CONF.replace(" neighbor 10.0.0.4 remote-as 65515\n", "")
 OPER, GROUP = "rsncpair", "frr-rs-ncpair"
 
 
-class PairEnv(Env):
-    """Env with this module's operator; keys shared by both servers."""
-
-    def __init__(self, keys=None):
-        super().__init__()
-        self.env["RS_NC_GROUP"] = GROUP
-        if keys:
-            shutil.rmtree(self.keys)
-            self.keys = keys
-            self.shared_keys = True
-        else:
-            self.shared_keys = False
-
-    def users(self):
-        if subprocess.run(["getent", "group", GROUP], capture_output=True).returncode:
-            run("groupadd", "-r", GROUP)
-        if subprocess.run(["getent", "passwd", OPER], capture_output=True).returncode:
-            run("useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/bin/sh", "-G", GROUP, OPER)
-        run("usermod", "-p", "*", OPER)  # sshd refuses locked ('!') accounts
-        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(self.keys, OPER))
-
-    def install_keys(self):
-        dst = os.path.join(self.state, "authorized_keys", OPER)
-        shutil.copy(os.path.join(self.keys, OPER + ".pub"), dst)
-        os.chmod(dst, 0o644)
-
-    def close(self):
-        for name in list(self.procs):
-            p = self.procs.pop(name)
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        try:
-            self.stop_bgpd()
-        except Exception:
-            pass
-        dirs = [self.bgp, self.state, self.sock] + ([] if self.shared_keys else [self.keys])
-        for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
-        if not self.shared_keys:
-            subprocess.run(["userdel", OPER], capture_output=True)
-            subprocess.run(["groupdel", GROUP], capture_output=True)
+def pair_env(keys=None):
+    """Env with this module's operator (and no other user); keys: e1's,
+    for the same operator and key on both servers."""
+    return Env(users=((OPER, [GROUP]),), group=GROUP, own_groups=(GROUP,), keys=keys)
 
 
 def rs_lines(env):
@@ -99,17 +58,10 @@ def saved_lines(env):
 def pair():
     e1 = e2 = None
     try:
-        e1 = PairEnv()
-        e1.users()
-        e1.start_bgpd(BGPD_CONF)
-        e1.start_netconfd()
-        e1.start_sshd()
-        e1.install_keys()
-        e2 = PairEnv(keys=e1.keys)  # the same operator and key for both
-        e2.start_bgpd(BGPD_CONF_2)
-        e2.start_netconfd()
-        e2.start_sshd()
-        e2.install_keys()
+        e1 = pair_env()
+        e1.start(BGPD_CONF)
+        e2 = pair_env(keys=e1.keys)  # the same operator and key for both
+        e2.start(BGPD_CONF_2)
         yield e1, e2
     finally:
         if e2:
