@@ -11,6 +11,7 @@ route-server configuration.
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -49,7 +50,16 @@ def yang_state(router):
 
 
 def snapshot():
-    return running_config(r1()), rs_json(r1())
+    """Config and state once a table walk an earlier command scheduled
+    (debounced, 100 ms) has run: two readings 0.3 s apart agree."""
+    prev = None
+    for _ in range(20):
+        cur = running_config(r1()), rs_json(r1())
+        if cur == prev:
+            return cur
+        prev = cur
+        time.sleep(0.3)
+    return cur
 
 
 def test_dynamic_neighbor_up():
