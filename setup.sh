@@ -2,11 +2,13 @@
 # The two commands of README's quick start (run as root on Debian 12/13):
 #   ./setup.sh demo    install dependencies, build everything, run the demo
 #   ./setup.sh check   install dependencies, build everything, run all tests
+# and, for a server install (README "Install on a server"):
+#   ./setup.sh deb     install dependencies, build the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
 goal=${1:-demo}
-case "$goal" in demo | check) ;; *)
-	echo "usage: $0 demo|check" >&2
+case "$goal" in demo | check | deb) ;; *)
+	echo "usage: $0 demo|check|deb" >&2
 	exit 2
 	;;
 esac
@@ -18,6 +20,9 @@ if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt con
 fi
 [ -f Makefile ] && [ Makefile -nt configure ] || ./configure -q
 
+if [ "$goal" = deb ]; then
+	exec make -s deb
+fi
 if [ "$goal" = demo ]; then
 	make -s
 	exec make -s demo

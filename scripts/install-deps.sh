@@ -31,6 +31,12 @@ pkgs=(
 	# NETCONF (netconf/): yuma123 server, SIL headers/libs, SSH, test client
 	netconfd yangdump libyuma-dev libxml2-dev openssh-server openssh-client
 	python3-ncclient
+	# make deb: Debian's packaging of libyang and FRR (build-depends of
+	# trixie's frr and libyang that Debian 12 has), our packages, lintian,
+	# and the install test's clean Debian root
+	debhelper fakeroot lintian debootstrap chrpath install-info
+	libpam0g-dev libsnmp-dev librtr-dev libssh-dev liblua5.3-dev lua5.3
+	python3-sphinx doxygen graphviz systemd
 	# bench/: profiling and the plot in docs/performance.md
 	valgrind python3-matplotlib
 )

@@ -16,6 +16,10 @@
 #                  straight to running; the SIL validates and applies to
 #                  bgpd per edit-config instead of per <commit>)
 #   RS_NC_LOGLEVEL netconfd --log-level (default info)
+#   RS_NC_SIL_DIR  where the SIL is (default: netconf/build of the checkout)
+#   RS_NC_CONFIG_DIR where nacm.xml is (default: netconf/config)
+#   RS_NC_YANG_DIR where frr-bgp-route-server.yang is (default: yang/)
+#                  (the frr-route-server-netconf package sets these three)
 #   FRR_RS_VTYSH, FRR_RS_VTY_SOCKET, FRR_RS_CONFIG_DIR, FRR_RS_TIMEOUT,
 #   FRR_RS_SYNC_INTERVAL: how the SIL reaches bgpd (see sil/rs_frr.h)
 #   FRR_RS_EVENT_INTERVAL: seconds between polls of bgpd for notifications
@@ -29,10 +33,13 @@ group=${RS_NC_GROUP:-netconf-operators}
 rgroup=${RS_NC_READ_GROUP:-netconf-readers}
 port=${RS_NC_SSH_PORT:-8830}
 target=${RS_NC_TARGET:-candidate}
+sildir=${RS_NC_SIL_DIR:-$here/build}
+cfgdir=${RS_NC_CONFIG_DIR:-$here/config}
+yangdir=${RS_NC_YANG_DIR:-$top/yang}
 
 [ "$(id -u)" = 0 ] || { echo "netconfd-start: must run as root" >&2; exit 1; }
-[ -f "$here/build/libfrr-bgp-route-server.so" ] ||
-	{ echo "netconfd-start: run 'make -C $here' first" >&2; exit 1; }
+[ -f "$sildir/libfrr-bgp-route-server.so" ] ||
+	{ echo "netconfd-start: no SIL in $sildir (run 'make -C $here' first)" >&2; exit 1; }
 getent group "$group" >/dev/null || groupadd -r "$group"
 getent group "$rgroup" >/dev/null || groupadd -r "$rgroup"
 
@@ -55,7 +62,7 @@ rm -f "$sockdir/ncxserver.sock"
 		>"$nc/startup-cfg.xml"
 # NACM: the shipped rules, groups filled from the system groups, replace
 # the <nacm> netconfd saved (the rest of the startup file is kept)
-/usr/bin/python3 "$here/scripts/nacm-startup.py" "$here/config/nacm.xml" \
+/usr/bin/python3 "$(dirname "$0")/nacm-startup.py" "$cfgdir/nacm.xml" \
 	"$nc/startup-cfg.xml" "$group" "$rgroup"
 
 # vtysh defaults for a host FRR; tests point these at a private bgpd.
@@ -66,8 +73,8 @@ export RS_NC_GROUP="$group" RS_NC_READ_GROUP="$rgroup"
 export HOME="$nc"
 umask 077
 exec /usr/sbin/netconfd \
-	--modpath="$top/yang:/usr/share/yuma/modules" \
-	--runpath="$here/build" \
+	--modpath="$yangdir:/usr/share/yuma/modules" \
+	--runpath="$sildir" \
 	--module=frr-bgp-route-server \
 	--startup="$nc/startup-cfg.xml" \
 	--target="$target" \
