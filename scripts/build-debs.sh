@@ -83,7 +83,8 @@ lyver=$(apt-cache madison libyang-dev libyang2-dev 2>/dev/null |
 	awk -F'|' '$3 ~ /Packages/ {gsub(/ /, "", $2); print $2}' | sort -V | tail -n 1)
 ly_debs=
 if [ -z "$lyver" ] || dpkg --compare-versions "$lyver" lt 2.1.128; then
-	dsc=$("$top/scripts/fetch-sources.sh" libyang "$work/libyang" | tail -n 1)
+	dsc=$("$top/scripts/fetch-sources.sh" libyang "$work/libyang" 2>"$work/libyang-unpack.log" | tail -n 1) ||
+		{ cat "$work/libyang-unpack.log" >&2; exit 1; }
 	lyv=${dsc#libyang_}
 	bver="$lyv~rs${VERSION_ID%%.*}+1"
 	stamp=$(echo "$dsc $bver" | sha256sum | cut -d' ' -f1)
@@ -160,7 +161,7 @@ else
 	new_changelog "$work/frr" frr "$fver" \
 		"$(printf '%s\n' "* Add the route-server patch series (debian/patches/route-server)" \
 			"  and the route_server bgpd module (new package frr-route-server)." \
-			"* Debian's packaging, unchanged otherwise, is by $orig_maint.")"
+			"* Debian's packaging, unchanged otherwise, is by" "  $orig_maint.")"
 	build "$work/frr" frr
 	echo "$stamp" >"$work/frr.stamp"
 fi
