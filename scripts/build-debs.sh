@@ -12,7 +12,6 @@
 # from one checkout to the next; a set whose inputs are unchanged is reused.
 # Settings: RS_DEB_REV (the N of +rsN, default 1), RS_CACHE.
 set -euo pipefail
-shopt -s nullglob
 top=$(cd "$1" && pwd) out=$(realpath -m "$2")
 cache=${RS_CACHE:-/var/cache/frr-rs}
 work=$cache/deb-build
@@ -37,7 +36,15 @@ unset PYTHONPATH PYENV_VERSION
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache} CCACHE_BASEDIR=$work CCACHE_NOHASHDIR=1
 export DEBFULLNAME="FRR route-server plugin" DEBEMAIL="frr-route-server@example.net"
 
+arch=$(dpkg --print-architecture)
 log() { echo "deb: $*"; }
+# need FILE...: every file a step must have produced
+need() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] || { echo "deb: missing $f" >&2; exit 1; }
+	done
+}
 
 # new_changelog DIR SOURCE VERSION TEXT: a changelog entry on top of
 # Debian's, so the packages carry our version and say why.
@@ -66,7 +73,9 @@ build() {
 		exit 1
 	}
 	local changes
-	changes=$(ls -t "$work"/${name}_*.changes | head -n 1)
+	changes=$(dpkg-parsechangelog -l "$dir/debian/changelog" -S Version)
+	changes=$work/${name}_${changes#*:}_$arch.changes
+	need "$changes"
 	log "$name: lintian"
 	lintian --fail-on error --suppress-tags-from-file "$top/packaging/lintian-keep" \
 		"$changes" >"$work/$name-lintian.log" 2>&1 || {
@@ -89,7 +98,7 @@ if [ -z "$lyver" ] || dpkg --compare-versions "$lyver" lt 2.1.128; then
 	bver="$lyv~rs${VERSION_ID%%.*}+1"
 	stamp=$(echo "$dsc $bver" | sha256sum | cut -d' ' -f1)
 	if [ "$(cat "$work/libyang.stamp" 2>/dev/null)" != "$stamp" ] ||
-		[ ! -f "$work/libyang3_${bver}_amd64.deb" ]; then
+		[ ! -f "$work/libyang3_${bver}_$arch.deb" ]; then
 		rm -f "$work"/libyang*.deb "$work"/libyang_*.changes
 		new_changelog "$work/libyang" libyang "$bver" \
 			"* Rebuild for $codename (FRR 10 needs libyang >= 2.1.128)."
@@ -99,7 +108,8 @@ if [ -z "$lyver" ] || dpkg --compare-versions "$lyver" lt 2.1.128; then
 		rm -rf "$work/libyang"
 		log "libyang: $bver unchanged, reused"
 	fi
-	ly_debs=$(ls "$work"/libyang3_"$bver"_*.deb "$work"/libyang-dev_"$bver"_*.deb)
+	ly_debs="$work/libyang3_${bver}_$arch.deb $work/libyang-dev_${bver}_$arch.deb"
+	need $ly_debs "$work/libyang3-tools_${bver}_$arch.deb"
 	# FRR's build needs it (libyang-dev replaces Debian 12's libyang2-dev)
 	if [ "$(dpkg-query -W -f '${Version}' libyang-dev 2>/dev/null)" != "$bver" ]; then
 		log "libyang: installing $bver for FRR's build"
@@ -108,8 +118,7 @@ if [ -z "$lyver" ] || dpkg --compare-versions "$lyver" lt 2.1.128; then
 			exit 1
 		}
 	fi
-	cp "$work"/libyang3_"$bver"_*.deb "$work"/libyang-dev_"$bver"_*.deb \
-		"$work"/libyang3-tools_"$bver"_*.deb "$out/"
+	cp $ly_debs "$work/libyang3-tools_${bver}_$arch.deb" "$out/"
 fi
 
 # --- frr: Debian's packaging + our patch series + the module -------------
@@ -120,13 +129,14 @@ frrdsc=$("$top/scripts/fetch-sources.sh" frr "$work/frr.new" 2>"$work/frr-unpack
 debver=$(dpkg-parsechangelog -l "$work/frr.new/debian/changelog" -S Version)
 fver="$debver+rs$rev"
 stamp=$(
-	echo "$frrdsc $fver"
+	echo "$frrdsc $fver $arch $DEB_BUILD_OPTIONS $DEB_BUILD_PROFILES $(cat "$work/libyang.stamp" 2>/dev/null)"
 	cd "$top" && stamp_of patches/frr/* bgpd-rs-plugin/*.[ch] bgpd-rs-plugin/subdir.am \
+		scripts/module-patch.sh scripts/fetch-sources.sh \
 		yang/*.yang $(find packaging/frr -type f) docs/*.md \
 		scripts/build-debs.sh
 )
 if [ "$(cat "$work/frr.stamp" 2>/dev/null)" = "$stamp" ] &&
-	[ -f "$work/frr_${fver}_amd64.deb" ]; then
+	[ -f "$work/frr_${fver}_$arch.deb" ]; then
 	rm -rf "$work/frr.new"
 	log "frr: $fver unchanged, reused"
 else
@@ -150,7 +160,7 @@ else
 	# a modified package is ours to answer for (the changelog names
 	# Debian's maintainer), and it gains frr-route-server
 	orig_maint=$(sed -n 's/^Maintainer: //p' "$d/control")
-	sed -i -e "s/^Maintainer: .*/Maintainer: $maint/" \
+	sed -i -e "s/^Maintainer: .*/Maintainer: $maint/" -e '/^Vcs-/d' \
 		-e '/^Uploaders:/,/^[^ ]/{/^Uploaders:/d;/^ /d}' "$d/control"
 	cat "$top/packaging/frr/control.in" >>"$d/control"
 	cp "$top"/packaging/frr/frr-route-server.* "$d/"
@@ -165,31 +175,39 @@ else
 	build "$work/frr" frr
 	echo "$stamp" >"$work/frr.stamp"
 fi
-cp "$work"/frr_"$fver"_*.deb "$work"/frr-route-server_"$fver"_*.deb \
-	"$work"/frr-pythontools_"$fver"_all.deb "$out/"
-for extra in frr-doc frr-rpki-rtrlib frr-snmp; do
-	cp "$work/${extra}_${fver}"_*.deb "$out/" 2>/dev/null || true
-done
+frr_debs="$work/frr_${fver}_$arch.deb $work/frr-route-server_${fver}_$arch.deb
+	$work/frr-pythontools_${fver}_all.deb $work/frr-doc_${fver}_all.deb
+	$work/frr-snmp_${fver}_$arch.deb"
+# frr-rpki-rtrlib is not built with the pkg.frr.nortrlib profile
+[ -f "$work/frr-rpki-rtrlib_${fver}_$arch.deb" ] &&
+	frr_debs="$frr_debs $work/frr-rpki-rtrlib_${fver}_$arch.deb"
+need $frr_debs
+cp $frr_debs "$out/"
 
 # --- frr-route-server-netconf: a native package of this repository -------
-# version: configure.ac's, then the commit time (a later commit sorts later)
+# version: configure.ac's, the number of commits (a later commit of main
+# sorts later), and the frr it goes with (it depends on that exact build,
+# so another frr build must give another version; a native version has
+# no "-")
 acver=$(sed -n 's/^AC_INIT(\[frr-route-server\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
-ts=$(git -C "$top" log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null ||
-	date -u +%Y%m%d%H%M%S)
-nver="$acver+git$ts"
+ncommits=$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0)
+nver="$acver+r$ncommits+frr${fver//-/.}"
 nsrc=$work/frr-route-server-netconf
 rm -rf "$nsrc" "$work"/frr-route-server-netconf_*
 mkdir -p "$nsrc/netconf" "$nsrc/yang"
 cp -r "$top/packaging/netconf/debian" "$nsrc/"
 # the SIL implements the YANG revision of this very build of the module
 sed -i "s/^ frr-route-server,$/ frr-route-server (= $fver),/" "$nsrc/debian/control"
+grep -q "^ frr-route-server (= $fver),$" "$nsrc/debian/control" ||
+	{ echo "deb: packaging/netconf/debian/control: no frr-route-server dependency" >&2; exit 1; }
 cp -r "$top"/netconf/{Makefile,README.md,sil,config,scripts,examples} "$nsrc/netconf/"
 cp "$top"/yang/*.yang "$nsrc/yang/"
 : >"$nsrc/debian/changelog"
 new_changelog "$nsrc" frr-route-server-netconf "$nver" \
 	"* Build of frr-route-server at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)."
 build "$nsrc" frr-route-server-netconf
-cp "$work"/frr-route-server-netconf_"$nver"_*.deb "$out/"
+need "$work/frr-route-server-netconf_${nver}_$arch.deb"
+cp "$work/frr-route-server-netconf_${nver}_$arch.deb" "$out/"
 echo "$fver" >"$out/frr-version"
 log "packages in $out:"
-(cd "$out" && ls -s --block-size=K *.deb)
+(cd "$out" && ls -s --block-size=K -- *.deb)

@@ -20,6 +20,11 @@ tmp=$(mktemp -d /tmp/rs-install.XXXXXX)
 root=$tmp/root
 ns=rsinst$$
 passed=0 failed=0 t0=$(date +%s)
+shopt -s nullglob
+# one install test at a time on a machine (shared root tarball, apt cache)
+mkdir -p "$cache"
+exec 8>"$cache/install-test.lock"
+flock 8
 
 log() { echo "install-test: $*"; }
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
@@ -46,14 +51,13 @@ cleanup() {
 		mountpoint -q "$root/$m" && umount -l "$root/$m"
 	done
 	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
+	rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
 
 # --- a clean root ---------------------------------------------------------
 if [ ! -f "$base" ]; then
 	log "debootstrap --variant=minbase $suite (once; kept in $base)"
-	mkdir -p "$cache"
 	debootstrap --variant=minbase "$suite" "$tmp/boot" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
 		tail -n 20 "$tmp/debootstrap.log" >&2
 		exit 1
@@ -66,8 +70,10 @@ tar -C "$root" -xf "$base"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
-# the host's package cache: downloads are reused from run to run
-mount --bind /var/cache/apt/archives "$root/var/cache/apt/archives"
+# a package cache of the test's own: downloads are reused from run to run
+# (not the host's: its lock is the host's apt's)
+mkdir -p "$cache/install-test-archives/partial"
+mount --bind "$cache/install-test-archives" "$root/var/cache/apt/archives"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # packages start nothing while they are installed (as in any chroot)
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
@@ -84,9 +90,15 @@ in_root sh -c 'apt-get update -q && apt-get install -y -q systemd' >"$tmp/apt.lo
 	{ cat "$tmp/apt.log"; exit 1; }
 log "systemd installed in the root in $(($(date +%s) - t)) s"
 t=$(date +%s)
-# what an operator installs: the packages, apt finds their dependencies
-pkgs=$(cd "$root/debs" && ls frr_*.deb frr-pythontools_*.deb frr-route-server_*.deb \
-	frr-route-server-netconf_*.deb libyang3_*.deb 2>/dev/null | sed 's|^|./debs/|')
+# what an operator installs: the packages (libyang3 on Debian 12 only),
+# apt finds their dependencies
+operator_debs() { # DIR: the packages of README's apt-get install line
+	local d=$1 f
+	for f in "$root/$d"/{frr,frr-pythontools,frr-route-server,frr-route-server-netconf,libyang3}_*.deb; do
+		echo "./$d/${f##*/}"
+	done
+}
+pkgs=$(operator_debs debs)
 check "apt-get install ./frr ./frr-route-server ./frr-route-server-netconf ($(echo $pkgs | wc -w) debs)" \
 	in_root sh -c "cd / && apt-get install -y -q $(echo $pkgs)"
 [ "$failed" = 0 ] || exit 1
@@ -111,8 +123,7 @@ import json, sys
 j = json.load(sys.stdin)
 s = json.dumps(j)
 assert "10.0.0.2" in s and "nva" in s and "expressroute" in s, s
-'
-	vtysh -c 'show bgp route-server' | grep -i 'branch-to-branch.*on'
+' && vtysh -c 'show bgp route-server' | grep -i 'branch-to-branch.*on'
 }
 t_frr_conf_has() {
 	grep -q 'bgp route-server branch-to-branch' "$root/etc/frr/frr.conf" &&
@@ -183,7 +194,10 @@ t_netconf_up() {
 	cat "$root"/tmp/frr-route-server-netconf*.log
 	return 1
 }
-t_b2b_off() { ! running | grep -q 'bgp route-server branch-to-branch'; }
+t_b2b_off() { # in bgpd and, saved by the SIL, in frr.conf
+	! running | grep -q 'bgp route-server branch-to-branch' &&
+		! grep -q 'bgp route-server branch-to-branch' "$root/etc/frr/frr.conf"
+}
 check "postinst created the NACM groups" in_root getent group netconf-operators netconf-readers
 # an operator account: in the group, not locked (sshd refuses locked ones)
 in_root useradd -m -p '*' -G netconf-operators ncadmin
@@ -199,9 +213,9 @@ t_nc_b2b() {
 	}
 }
 check "ncclient over SSH: branch-to-branch off (candidate + commit)" t_nc_b2b false
-check "bgpd has branch-to-branch off after the commit" t_b2b_off
+check "bgpd and frr.conf have branch-to-branch off after the commit" t_b2b_off
 check "ncclient over SSH: branch-to-branch on again" t_nc_b2b true
-check "the commit was saved to frr.conf" t_frr_conf_has
+check "bgpd and frr.conf have branch-to-branch on again" t_frr_conf_has
 
 # --- remove: stops nothing it should not, keeps the configuration ---------
 sum=$(frr_conf_sum)
@@ -214,18 +228,32 @@ t_nc_conf_kept() {
 	[ -f "$root/etc/frr-route-server/netconf/nacm.xml" ] &&
 		[ -f "$root/var/lib/frr-rs-netconf/authorized_keys/ncadmin" ]
 }
+t_prerm_stops() { # under systemd, remove stops both units (and only them)
+	local u
+	for u in $units; do
+		grep -q "deb-systemd-invoke stop.*$u.service" \
+			"$root/var/lib/dpkg/info/frr-route-server-netconf.prerm" || return 1
+	done
+	! grep -l 'frr-route-server-netconf' "$root"/var/lib/dpkg/info/frr{,-route-server}.{prerm,postrm}
+}
+t_dropin() { [ -f "$root/lib/systemd/system/ssh.service.d/frr-route-server-netconf.conf" ]; }
+t_remove_warns() { # removing the module while daemons loads it says so
+	in_root apt-get remove -y -q frr-route-server 2>&1 | tee /dev/stderr |
+		grep -q 'remove it from bgpd_options'
+}
+check "ssh.service keeps /run/sshd (drop-in installed)" t_dropin
+check "prerm stops the NETCONF units and nothing else" t_prerm_stops
 check "apt-get remove frr-route-server-netconf" in_root apt-get remove -y -q frr-route-server-netconf
 check "after remove: bgpd runs, frr.conf unchanged" t_kept
 check "after remove: NETCONF conffiles and keys kept" t_nc_conf_kept
-check "apt-get remove frr-route-server" in_root apt-get remove -y -q frr-route-server
+check "apt-get remove frr-route-server (warns about -M route_server)" t_remove_warns
 check "after remove: bgpd runs, frr.conf and daemons unchanged" t_kept
 
 # --- upgrade to a rebuild (binNMU-style +b1) keeps the configuration -------
 t_new_frr() { in_root dpkg-query -W -f '${Version}' frr | grep -q '+b1$'; }
 t_restart_has_config() { in_ns /usr/lib/frr/frrinit.sh restart && has_rs_config; }
 /usr/bin/python3 "$here/rebuild_debs.py" "$root/debs" "$root/debs-next" +b1
-npkgs=$(cd "$root/debs-next" && ls frr_*.deb frr-pythontools_*.deb frr-route-server_*.deb \
-	frr-route-server-netconf_*.deb libyang3_*.deb 2>/dev/null | sed 's|^|./debs-next/|')
+npkgs=$(operator_debs debs-next)
 check "apt-get install the next build (upgrade frr, reinstall the rest)" \
 	in_root sh -c "cd / && apt-get install -y -q $(echo $npkgs)"
 check "after upgrade: frr is the new build" t_new_frr
