@@ -14,6 +14,7 @@ import statistics
 import matplotlib
 
 import topo
+from report_steady import render_steady
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -161,6 +162,7 @@ def render(files, png_name, backup_png_name):
             out += render_base_more(src, res)
     if backup:
         out += render_backup([r for _, r in backup])
+    out += render_steady(files)
     cg_runs = [cg for _, r in files for cg in r.get("callgrind_runs", [])]
     if cg_runs:
         out += render_hooks(cg_runs)

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import topo  # noqa: E402
 from lab import Bgpd, Bird, make_lab, parse_count, parse_route_stats, parse_routes, wait_until  # noqa: E402
 import callgrind  # noqa: E402
+import steady as steady_mod  # noqa: E402
 
 POLL = 0.2
 CONFIGS = [("a", None), ("b", False), ("b", True), ("c", False), ("c", True), ("d", False), ("d", True)]
@@ -78,7 +79,7 @@ class Runner:
                            variant in ("c", "c0"))
             wait_until(lambda: '"peers"' in self.rs.vtysh("show bgp ipv4 unicast summary json"), 30, "bgpd peers")
 
-    def start_speakers(self, n, workload="base"):
+    def start_speakers(self, n, workload="base", steady=None):
         os.makedirs(os.path.join(self.workdir, "routes"), exist_ok=True)
         er_routes = os.path.join(self.workdir, "routes", "er-%d.conf" % n)
         topo.write_routes(er_routes, "er1", n)
@@ -87,8 +88,9 @@ class Runner:
             routes = er_routes if name == "er1" else os.path.join(self.workdir, "routes", name + ".conf")
             topo.write_routes(routes, name, n)
             backup = er_routes if topo.backup_prefixes(name, n, workload) else None
-            self.speakers[name] = Bird(node, topo.speaker_conf(name, routes, os.path.join(node.dir, "bird.log"),
-                                                               workload, backup))
+            self.speakers[name] = Bird(node, topo.speaker_conf(
+                name, routes, os.path.join(node.dir, "bird.log"), workload, backup,
+                steady if name == steady_mod.STEADY_SRC else None))
         # Sessions start only once every injector holds its routes, so T
         # does not include BIRD parsing a million-line config.
         for name, sp in self.speakers.items():
@@ -288,6 +290,11 @@ def main():
     ap.add_argument("--callgrind-size", type=int, default=10000, help="N under callgrind, 0 for none")
     ap.add_argument("--callgrind-runs", default="base:on,backup:off,backup:on",
                     help="workload:b2b of the module's callgrind runs (the baseline's are added)")
+    ap.add_argument("--steady-sizes", default="100000,1000000",
+                    help="N values of the steady-state propagation runs (bench/steady.py), empty for none")
+    ap.add_argument("--steady-events", type=int, default=50, help="events of each kind per steady-state run")
+    ap.add_argument("--steady-burst", type=int, default=4000, help="prefixes of a burst event")
+    ap.add_argument("--steady-variants", default="a,b,c,d", help="variants of the steady-state runs")
     ap.add_argument("--out", required=True, help="results JSON")
     ap.add_argument("--workdir", default="/var/tmp/rs-bench", help="generated route files (cached)")
     ap.add_argument("--timeout", type=float, default=600)
@@ -347,6 +354,29 @@ def main():
                                 " toggle on %.2fs off %.2fs" % (rec["toggle"]["on"], rec["toggle"]["off"])
                                 if "toggle" in rec else "")), flush=True)
                 results.setdefault("wall", {})["%s-%d" % (workload, n)] = round(time.time() - t_size, 1)
+        steady_sizes = [int(x) for x in args.steady_sizes.split(",") if x]
+        if steady_sizes:
+            results["steady"] = []
+            svariants = [v for v in args.steady_variants.split(",") if v]
+            if not 1 <= args.steady_burst <= steady_mod.BURST_MAX:
+                sys.exit("bench: --steady-burst: 1 to %d" % steady_mod.BURST_MAX)
+        for n in steady_sizes:
+            for variant, b2b in CONFIGS:
+                if variant not in svariants:
+                    continue
+                t_run = time.time()
+                try:
+                    rec = steady_mod.measure(runner, variant, b2b, n, args.steady_events, args.steady_burst)
+                except (Mismatch, RuntimeError) as err:
+                    rec = {"mode": "steady", "variant": variant, "b2b": b2b, "n": n, "error": str(err)[:2000]}
+                    results["failures"].append(rec)
+                    runner.stop_all()
+                if rec.get("violations"):
+                    results["failures"].append(dict(rec, error="%d isolation violations" % rec["violations"]))
+                rec["wall_s"] = round(time.time() - t_run, 1)
+                results["steady"].append(rec)
+                save(results, args.out)
+                print("bench: %s" % (rec.get("error") or steady_mod.summary(rec)), flush=True)
         if args.callgrind_size:
             results["callgrind_runs"] = []
             for variant, workload, b2b in parse_callgrind_runs(args.callgrind_runs, baseline):

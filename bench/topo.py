@@ -181,20 +181,28 @@ def write_routes(path, name, n_er):
     os.rename(path + ".tmp", path)
 
 
-def speaker_conf(name, routes_file, logfile, workload="base", backup_file=None):
+def speaker_conf(name, routes_file, logfile, workload="base", backup_file=None, steady=None):
     """A speaker: its own prefixes in static `inject`, in the backup
     workload the ExpressRoute prefixes in static `backup` (AS path
-    prepended on export)."""
+    prepended on export); with `steady` (name -> routes file, base
+    workload) disabled static protocols that the steady-state mode
+    enables and disables. Route traces (`trace`, millisecond timestamps)
+    are logged once the harness turns them on."""
     _, asn, ip = peers(workload)[name]
     backup, export = "", 'where proto = "inject"'
+    if steady:
+        export = 'where proto = "inject" || proto ~ "steady*"'
+        for proto, path in sorted(steady.items()):
+            backup += 'protocol static {0} {{\n  disabled;\n  ipv4;\ninclude "{1}";\n}}\n'.format(proto, path)
     if backup_file:
         backup = 'protocol static backup {{\n  ipv4;\ninclude "{0}";\n}}\n'.format(backup_file)
         export = ('filter {{ if proto = "inject" then accept; '
                   'if proto = "backup" then {{ {0} accept; }} reject; }}').format(
             "bgp_path.prepend(%d); " % asn * BACKUP_NVAS[name])
-    return """log "{log}" {{ warning, error }};
+    return """log "{log}" {{ warning, error, trace }};
 router id {ip};
 timeformat protocol iso long ms;
+timeformat log iso long ms;
 protocol device {{ scan time 60; }}
 protocol static inject {{
   ipv4;

@@ -132,7 +132,8 @@ stamp=$(
 	echo "$frrdsc $fver $arch $DEB_BUILD_OPTIONS $DEB_BUILD_PROFILES $(cat "$work/libyang.stamp" 2>/dev/null)"
 	cd "$top" && stamp_of patches/frr/* bgpd-rs-plugin/*.[ch] bgpd-rs-plugin/subdir.am \
 		scripts/module-patch.sh scripts/fetch-sources.sh \
-		yang/*.yang $(find packaging/frr -type f) docs/*.md \
+		yang/*.yang $(find packaging/frr -type f | LC_ALL=C sort) \
+		docs/{user-guide,high-availability,reliability,bad-input}.md \
 		scripts/build-debs.sh
 )
 if [ "$(cat "$work/frr.stamp" 2>/dev/null)" = "$stamp" ] &&

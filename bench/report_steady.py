@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The steady-state section of docs/performance.md (bench/steady.py runs)."""
+
+NAMES = {"a": "a (bgpd, no policy)", "b": "b (route-maps)", "c": "c (module)", "d": "d (BIRD)"}
+
+
+def cell(rec, key):
+    s = rec.get(key)
+    if not s:
+        return "-"
+    return "%.0f / %.0f" % (1000 * s["p50"], 1000 * s["p99"])
+
+
+def render_steady(files):
+    """files: [(path, results)]; the section's lines, or [] without runs."""
+    recs = [r for _, res in files for r in res.get("steady", [])]
+    if not recs:
+        return []
+    r0 = next((r for r in recs if "events" in r), recs[0])
+    out = ["## Steady-state propagation", "",
+           "The table loaded (base workload, N ExpressRoute prefixes) and converged, NVA `%s` "
+           "announces and then withdraws one prefix, %d times, then bursts of %s prefixes, %d times "
+           "(bench/steady.py). Each event is timed from the NVA's own export of the first prefix to the "
+           "last allowed receiver's import of the last one (BIRD's route traces, millisecond "
+           "timestamps, one clock). Every receiver the matrix allows must get (or drop) all of them; "
+           "a receiver it withholds them from must get none (violations: none allowed). Milliseconds, "
+           "p50 / p99." % (r0.get("src", "?"), r0.get("events", 0), format(r0.get("burst", 0), ","),
+                           r0.get("events", 0)), "",
+           "| N | variant | b2b | receivers | 1 prefix announce | 1 prefix withdraw | burst announce "
+           "| burst withdraw | violations |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda x: (x["n"], x["variant"], bool(x["b2b"]))):
+        b2b = "-" if r["b2b"] is None else ("on" if r["b2b"] else "off")
+        if "error" in r:
+            out.append("| %s | %s | %s | failed: %s | | | | | |" % (
+                format(r["n"], ","), NAMES.get(r["variant"], r["variant"]), b2b, r["error"][:120]))
+            continue
+        out.append("| %s | %s | %s | %d | %s | %s | %s | %s | %d |" % (
+            format(r["n"], ","), NAMES.get(r["variant"], r["variant"]), b2b, r["receivers"],
+            cell(r, "one_announce"), cell(r, "one_withdraw"), cell(r, "burst_announce"),
+            cell(r, "burst_withdraw"), r["violations"]))
+    return out + [""]
