@@ -112,6 +112,10 @@ def one_event(runner, traces, allowed, withheld, proto, pfxs, action):
     number of withheld receivers that got any of the prefixes."""
     want = set(pfxs)
     verb = "added" if action == "enable" else "removed"
+
+    def leaked(lines):  # imports of the event's prefixes by a withheld receiver
+        return sum(1 for _, d, v, p in lines if p in want and d == IMPORT and v != "removed")
+
     for t in traces.values():
         t.mark()
     birdc(runner.speakers[STEADY_SRC], action, proto)
@@ -122,14 +126,16 @@ def one_event(runner, traces, allowed, withheld, proto, pfxs, action):
     end = time.time() + EVENT_TIMEOUT
     while time.time() < end:
         for name, t in traces.items():
-            for ts, direction, v, pfx in t.read():
+            lines = t.read()
+            if name in withheld:
+                violations += leaked(lines)
+                continue
+            for ts, direction, v, pfx in lines:
                 if pfx not in want:
                     continue
                 if name == STEADY_SRC:
                     if direction == EXPORT and v == verb and first is None:
                         first = ts
-                elif direction == IMPORT and name in withheld and v != "removed":
-                    violations += 1
                 elif direction == IMPORT and name in got and (v == verb or (verb == "added" and v == "updated")):
                     got[name].add(pfx)
                     last[name] = ts
@@ -145,7 +151,7 @@ def one_event(runner, traces, allowed, withheld, proto, pfxs, action):
     # read too, but is counted here with a short settle
     time.sleep(0.05)
     for name in withheld:
-        violations += sum(1 for _, d, v, p in traces[name].read() if p in want and d == IMPORT and v != "removed")
+        violations += leaked(traces[name].read())
     return stamp(max(last.values())) - stamp(first), violations
 
 
