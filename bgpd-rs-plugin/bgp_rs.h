@@ -67,6 +67,7 @@ struct rs_inst {
 
 	enum rs_pref pref;
 	uint8_t rank[RS_SRC_MAX]; /* rs_pref_rank() per source for pref */
+	uint32_t hold_saved; /* bgpd's best-path queue hold, restored at release */
 	bool reselect;	 /* the next walk re-runs best-path selection */
 	bool reannounce; /* the next walk re-announces role neighbors */
 
@@ -80,6 +81,11 @@ struct rs_inst {
 };
 
 #define RS_MAX_INSTANCES 255
+
+/* Best-path queue hold (ms) of an instance with route-server configuration;
+ * see rs_inst_get().
+ */
+#define RS_PROCESS_HOLD_MS 1
 
 /* Our slot in update_group->module_key (bgp_updgrp_module_key_register):
  * instance slot << 8 | destination role, 0 for a role-less group.

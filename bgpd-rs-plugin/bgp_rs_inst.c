@@ -6,6 +6,8 @@
  */
 #include <zebra.h>
 
+#include "lib/workqueue.h"
+
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_fsm.h"
 
@@ -54,6 +56,15 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		rs_withhold_update(inst);
 		for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
 			inst->rank[src] = rs_pref_rank(src, inst->pref);
+		/* bgpd waits 50 ms after a change before it runs best-path
+		 * selection, so that one change reaches the receivers after
+		 * 50 ms at least. A route server is judged by how fast a
+		 * change propagates (BIRD: about 1 ms); under load the queue
+		 * never empties and the hold does not apply, so a short one
+		 * costs no convergence time (docs/performance.md).
+		 */
+		inst->hold_saved = bgp->process_queue->spec.hold;
+		bgp->process_queue->spec.hold = RS_PROCESS_HOLD_MS;
 		rs_insts[i] = inst;
 		rs_inst_hi = MAX(rs_inst_hi, i);
 		return inst;
@@ -182,6 +193,8 @@ bool rs_roles_cfg_clear(struct rs_inst *inst)
 /* The instance's own memory; bgp_rs.c has released what hangs off it. */
 void rs_inst_release(struct rs_inst *inst)
 {
+	if (inst->bgp->process_queue)
+		inst->bgp->process_queue->spec.hold = inst->hold_saved;
 	rs_roles_cfg_clear(inst);
 	rs_roles_fini(&inst->roles);
 	rs_tombs_fini(&inst->tombs);

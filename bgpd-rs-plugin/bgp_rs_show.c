@@ -8,6 +8,7 @@
 #include "lib/command.h"
 #include "lib/json.h"
 #include "lib/vty.h"
+#include "lib/workqueue.h"
 
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_debug.h"
@@ -81,6 +82,8 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 		json_object_boolean_add(json, "branchToBranch", inst->b2b);
 		json_object_string_add(json, "routingPreference",
 				       rs_pref_name(inst->pref));
+		json_object_int_add(json, "processHoldMs",
+				    bgp->process_queue->spec.hold);
 		json_object_int_add(json, "reevaluations", inst->reevals);
 		json_object_int_add(json, "deletedNeighborsClearing",
 				    rs_tomb_count(inst));
@@ -89,9 +92,10 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 		jwarn = json_object_new_array();
 	} else {
 		vty_out(vty,
-			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\nRouting preference: %s\n",
+			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\nRouting preference: %s\nBest-path queue hold: %u ms\n",
 			rs_inst_vrf(bgp), bgp->as_pretty,
-			inst->b2b ? "on" : "off", rs_pref_name(inst->pref));
+			inst->b2b ? "on" : "off", rs_pref_name(inst->pref),
+			bgp->process_queue->spec.hold);
 	}
 
 	for (unsigned int i = 0; i < n; i++) {
