@@ -14,6 +14,7 @@ import statistics
 import matplotlib
 
 import topo
+from report_profile import render_profile
 from report_steady import render_steady
 
 matplotlib.use("Agg")
@@ -120,18 +121,23 @@ def plot(cells, toggles, sizes, path):
         ax.bar([j + (i - 0.5) * 0.4 for j in range(len(tv))], ys, 0.4, label="b2b -> " + state,
                color=["#f08030", "#3070d0"][i])
     ax.set_xticks(range(len(tv)))
-    ax.set_xticklabels([k[1] for k in tv])
+    ax.set_xticklabels(["%s %s" % (k[1], "%dk" % (k[0] // 1000) if k[0] < 1000000 else "%gM" % (k[0] / 1e6))
+                        for k in tv], fontsize=7)
     ax.set_ylabel("seconds")
-    ax.set_title("b2b toggle convergence, N = %s" % (format(tv[0][0], ",") if tv else "-"))
+    ax.set_yscale("log")
+    ax.set_title("b2b toggle convergence")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
 
 def run_line(res):
-    line = ("Run %s to %s on %s CPUs, kernel %s, %s; %d repetitions, the variants alternated "
+    reps = "%d repetitions" % res["reps"]
+    if res.get("large_reps") and res["large_reps"] < res["reps"]:
+        reps += " (%d at N >= 1M)" % res["large_reps"]
+    line = ("Run %s to %s on %s CPUs, kernel %s, %s; %s, the variants alternated "
             "within each repetition." % (res["started"], res.get("finished", "?"), res["machine"]["cpus"],
-                                         res["machine"]["kernel"], res["machine"]["bird"], res["reps"]))
+                                         res["machine"]["kernel"], res["machine"]["bird"], reps))
     if res.get("baseline"):
         line += " Module: the build in `%s` (tree at %s); baseline c0: the build in `%s` (commit %s)." % (
             res["module"]["prefix"], res["module"]["commit"], res["baseline"]["prefix"], res["baseline"]["commit"])
@@ -163,6 +169,7 @@ def render(files, png_name, backup_png_name):
     if backup:
         out += render_backup([r for _, r in backup])
     out += render_steady(files)
+    out += render_profile(files)
     cg_runs = [cg for _, r in files for cg in r.get("callgrind_runs", [])]
     if cg_runs:
         out += render_hooks(cg_runs)
@@ -228,7 +235,7 @@ def render_base(res):
                 "`[no] bgp route-server branch-to-branch` (the module's 100 ms debounce included); "
                 "d: BIRD reconfigured with the new filter.", "",
                 "| variant | N | off -> on | on -> off |", "|---|---|---|---|"]
-        for (n, v), t in sorted(toggles.items(), key=lambda x: x[0][1]):
+        for (n, v), t in sorted(toggles.items(), key=lambda x: x[0]):
             out.append("| %s | %s | %s | %s |" % (v, format(n, ","), fmt(t["on"]), fmt(t["off"])))
         out.append("")
     cg = res.get("callgrind")
@@ -525,6 +532,11 @@ def render_times(files):
                 rows.append("| %s N = %s | %d | %.0f | %s |" % (
                     w, format(int(n), ","), runs, secs,
                     ", ".join("%s %.0f" % (k, statistics.median(v)) for k, v in per.items())))
+        for r in res.get("steady", []) + res.get("profile", []):
+            if "wall_s" in r:
+                rows.append("| %s %s b2b %s N = %s | 1 | %.0f | |" % (
+                    r["mode"], r["variant"], "-" if r["b2b"] is None else "on" if r["b2b"] else "off",
+                    format(r["n"], ","), r["wall_s"]))
         for cg in res.get("callgrind_runs", []):
             if "wall_s" in cg:
                 rows.append("| callgrind %s %s b2b %s N = %s | 1 | %.0f | |" % (
@@ -606,7 +618,21 @@ def targets(cells, toggles, cg, sizes):
                 if r is not None:
                     lines.append("- N=%s b2b %s: c faster than %s (c/%s = %.3f): %s" % (
                         format(n, ","), "on" if b2b else "off", other, other, r, mark(r < 1)))
-    for n in {k[0] for k in toggles}:
+    for n in sizes:  # issue 15 (stage 2): against BIRD, and memory at 1M
+        if n < 100000:
+            continue
+        for b2b in (False, True):
+            r = ratio(cells, n, ("c", b2b), ("d", b2b))
+            if r is not None:
+                lines.append("- stage 2, N=%s b2b %s: c/d = %.2f (target <= 2): %s" % (
+                    format(n, ","), "on" if b2b else "off", r, mark(r <= 2)))
+        if n >= 1000000:
+            for b2b in (False, True):
+                r = ratio(cells, n, ("c", b2b), ("d", b2b), "rss")
+                if r is not None:
+                    lines.append("- stage 2, N=%s b2b %s: peak RSS c/d = %.1f (target <= 5): %s" % (
+                        format(n, ","), "on" if b2b else "off", r, mark(r <= 5)))
+    for n in sorted({k[0] for k in toggles}):
         tb, tc = toggles.get((n, "b")), toggles.get((n, "c"))
         if tb and tc:
             for s in ("on", "off"):

@@ -16,8 +16,9 @@ speakers, and measures the seconds from the first session up until every
 receiver holds exactly its expected set and the route server has taken
 in all input. Sets are compared in full, not by count. It records the
 route server's CPU time, peak RSS, bytes sent, UPDATE messages sent
-(bgpd) and the prefix updates the receivers got. At the toggle size it
-also times branch-to-branch off -> on -> off. Under callgrind it counts
+(bgpd) and the prefix updates the receivers got. At the toggle sizes it
+also times branch-to-branch off -> on -> off. Under perf it splits the
+route server's time by stage (bench/perf_profile.py); under callgrind it counts
 the instructions per call of the module's hooks. Results go to a JSON
 file; bench/report.py turns them into docs/performance.md.
 """
@@ -36,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import topo  # noqa: E402
 from lab import Bgpd, Bird, make_lab, parse_count, parse_route_stats, parse_routes, wait_until  # noqa: E402
 import callgrind  # noqa: E402
+import perf_profile as profile_mod  # noqa: E402
 import steady as steady_mod  # noqa: E402
 
 POLL = 0.2
@@ -285,8 +287,9 @@ def main():
     ap.add_argument("--sizes", default="10000,100000,1000000", help="N values (ExpressRoute prefixes), base workload")
     ap.add_argument("--backup-sizes", default="100000,1000000", help="N values, backup workload")
     ap.add_argument("--variants", help="only these variants (comma-separated, e.g. c,c0,d)")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--toggle-size", type=int, default=100000, help="N for the b2b toggle runs")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--large-reps", type=int, default=2, help="repetitions at N >= 1M (a run takes minutes)")
+    ap.add_argument("--toggle-sizes", default="100000,1000000", help="N values of the b2b toggle runs")
     ap.add_argument("--callgrind-size", type=int, default=10000, help="N under callgrind, 0 for none")
     ap.add_argument("--callgrind-runs", default="base:on,backup:off,backup:on",
                     help="workload:b2b of the module's callgrind runs (the baseline's are added)")
@@ -295,6 +298,10 @@ def main():
     ap.add_argument("--steady-events", type=int, default=50, help="events of each kind per steady-state run")
     ap.add_argument("--steady-burst", type=int, default=4000, help="prefixes of a burst event")
     ap.add_argument("--steady-variants", default="a,b,c,d", help="variants of the steady-state runs")
+    ap.add_argument("--steady-failures", type=int, default=3, help="failures of the source per steady-state run")
+    ap.add_argument("--profile-sizes", default="100000,1000000", help="N values of the perf profile runs")
+    ap.add_argument("--profile-runs", default="a:off,a:on,c:off,c:on",
+                    help="variant:b2b of the perf profile runs")
     ap.add_argument("--out", required=True, help="results JSON")
     ap.add_argument("--workdir", default="/var/tmp/rs-bench", help="generated route files (cached)")
     ap.add_argument("--timeout", type=float, default=600)
@@ -314,13 +321,14 @@ def main():
     variants = set(args.variants.split(",")) if args.variants else None
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s] if "base" in workloads else []
+    toggle_sizes = {int(s) for s in args.toggle_sizes.split(",") if s}
     backup_sizes = [int(s) for s in args.backup_sizes.split(",") if s] if "backup" in workloads else []
     results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                            "bird": subprocess.run(["bird", "--version"], capture_output=True,
                                                   text=True).stderr.strip()},
                "command": " ".join(sys.argv[1:]),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": args.reps, "sizes": sizes,
-               "backup_sizes": backup_sizes, "workloads": workloads,
+               "backup_sizes": backup_sizes, "workloads": workloads, "large_reps": args.large_reps,
                "module": {"prefix": args.prefix, "commit": tree_commit(args.prefix)},
                "runs": [], "failures": []}
     if baseline:
@@ -333,9 +341,11 @@ def main():
             configs = configs_for(workload, baseline, variants)
             for n in (sizes if workload == "base" else backup_sizes):
                 t_size = time.time()
-                for rep in range(args.reps):
+                for rep in range(args.reps if n < 1000000 else min(args.reps, args.large_reps)):
                     for variant, b2b in order(configs, rep):
-                        toggle = n == args.toggle_size and variant != "a" and b2b is False
+                        # at 1M only in the base workload: a toggle there takes a minute
+                        toggle = (n in toggle_sizes and variant != "a" and b2b is False
+                                  and (workload == "base" or n < 1000000))
                         t_run = time.time()
                         try:
                             rec = runner.run(variant, b2b, n, workload, toggle)
@@ -366,7 +376,8 @@ def main():
                     continue
                 t_run = time.time()
                 try:
-                    rec = steady_mod.measure(runner, variant, b2b, n, args.steady_events, args.steady_burst)
+                    rec = steady_mod.measure(runner, variant, b2b, n, args.steady_events, args.steady_burst,
+                                             args.steady_failures)
                 except (Mismatch, RuntimeError) as err:
                     rec = {"mode": "steady", "variant": variant, "b2b": b2b, "n": n, "error": str(err)[:2000]}
                     results["failures"].append(rec)
@@ -377,6 +388,24 @@ def main():
                 results["steady"].append(rec)
                 save(results, args.out)
                 print("bench: %s" % (rec.get("error") or steady_mod.summary(rec)), flush=True)
+        profile_sizes = [int(x) for x in args.profile_sizes.split(",") if x]
+        if profile_sizes:
+            results["profile"] = []
+        for n in profile_sizes:
+            for spec in args.profile_runs.split(","):
+                variant, b2b = spec.split(":")
+                t_run = time.time()
+                try:
+                    rec = profile_mod.measure(runner, variant, b2b == "on", n, args.workdir)
+                except (Mismatch, RuntimeError, subprocess.SubprocessError) as err:
+                    rec = {"mode": "profile", "variant": variant, "b2b": b2b == "on", "n": n,
+                           "error": str(err)[:2000]}
+                    results["failures"].append(rec)
+                    runner.stop_all()
+                rec["wall_s"] = round(time.time() - t_run, 1)
+                results["profile"].append(rec)
+                save(results, args.out)
+                print("bench: %s" % (rec.get("error") or profile_mod.summary(rec)), flush=True)
         if args.callgrind_size:
             results["callgrind_runs"] = []
             for variant, workload, b2b in parse_callgrind_runs(args.callgrind_runs, baseline):

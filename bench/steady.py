@@ -23,6 +23,7 @@ import subprocess
 import time
 
 import topo
+from lab import LAN
 
 STEADY_SRC = "nva3"
 ONE = ["100.64.0.0/24"]
@@ -155,16 +156,74 @@ def one_event(runner, traces, allowed, withheld, proto, pfxs, action):
     return stamp(max(last.values())) - stamp(first), violations
 
 
+def switch_port(lab, name):
+    """The bridge port (in the switch namespace) of a speaker's link."""
+    out = subprocess.run(["ip", "-n", lab.nodes[name].ns, "-o", "link", "show", LAN],
+                         capture_output=True, text=True, check=True).stdout
+    idx = re.search(r"@if(\d+):", out).group(1)
+    for line in subprocess.run(["ip", "-n", lab.switch, "-o", "link"], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        if line.startswith(idx + ":"):
+            return line.split(":")[1].strip().split("@")[0]
+    raise RuntimeError("no switch port of %s" % name)
+
+
+def failure_event(runner, traces, allowed, withheld, pfxs):
+    """The source's link goes down (its bridge port: the route server's own
+    link stays up, so only the hold timer tells). Seconds from the link
+    going down to the last allowed receiver's removal of the source's last
+    prefix, and from the first receiver's removal to that (propagation
+    once bgpd noticed). The link then comes back and the harness waits
+    until the receivers hold the prefixes again."""
+    want = set(pfxs)
+    port = switch_port(runner.lab, STEADY_SRC)
+
+    def wait(verb, since):
+        got = {name: set() for name in allowed}
+        stamps, violations = [], 0
+        end = time.time() + EVENT_TIMEOUT * 2
+        while time.time() < end:
+            for name, t in traces.items():
+                for ts, direction, v, pfx in t.read():
+                    if pfx not in want or direction != IMPORT:
+                        continue
+                    if name in withheld and v != "removed":
+                        violations += 1
+                    elif name in got and v == verb:
+                        got[name].add(pfx)
+                        stamps.append(ts)
+            if all(len(g) == len(want) for g in got.values()):
+                return stamp(min(stamps)) - since, stamp(max(stamps)) - since, violations
+            time.sleep(0.05)
+        short = {n: len(want) - len(g) for n, g in got.items() if len(g) != len(want)}
+        raise RuntimeError("steady failure: %s not complete after %d s: missing %s" % (
+            verb, EVENT_TIMEOUT * 2, short))
+
+    for t in traces.values():
+        t.mark()
+    t0 = time.time()
+    subprocess.run(["ip", "-n", runner.lab.switch, "link", "set", port, "down"], check=True)
+    first, last, violations = wait("removed", t0)
+    subprocess.run(["ip", "-n", runner.lab.switch, "link", "set", port, "up"], check=True)
+    violations += wait("added", t0)[2]
+    return last, last - first, violations
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def measure(runner, variant, b2b, n, events, burst):
+def stats(xs):
+    return {"p50": round(pct(xs, 0.5), 4), "p99": round(pct(xs, 0.99), 4), "max": round(max(xs), 4),
+            "n": len(xs)}
+
+
+def measure(runner, variant, b2b, n, events, burst, failures):
     """One steady-state run: load N, converge, then the events. Returns a
     record for the results file."""
     rec = {"mode": "steady", "variant": variant, "b2b": b2b, "n": n, "events": events,
-           "burst": burst, "src": STEADY_SRC}
+           "burst": burst, "src": STEADY_SRC, "failures": failures}
     want = topo.expected(variant, bool(b2b), n)
     runner.start_rs(variant, b2b)
     try:
@@ -188,9 +247,15 @@ def measure(runner, variant, b2b, n, events, burst):
                     times[action].append(dt)
                     violations += v
             for action, name in (("enable", "announce"), ("disable", "withdraw")):
-                xs = times[action]
-                rec["%s_%s" % (kind, name)] = {"p50": round(pct(xs, 0.5), 4), "p99": round(pct(xs, 0.99), 4),
-                                               "max": round(max(xs), 4), "n": len(xs)}
+                rec["%s_%s" % (kind, name)] = stats(times[action])
+        total, spread = [], []
+        for _ in range(failures):
+            t, s, v = failure_event(runner, traces, allowed, withheld, topo.prefixes(STEADY_SRC, n))
+            total.append(t)
+            spread.append(s)
+            violations += v
+        if failures:
+            rec["failure"], rec["failure_spread"] = stats(total), stats(spread)
         rec["violations"] = violations
         rec["rss_mb"] = round(runner.rs.rss_mb()[1], 1)
     finally:
@@ -199,6 +264,8 @@ def measure(runner, variant, b2b, n, events, burst):
 
 
 def summary(rec):
-    return "steady %s b2b=%s N=%d: one %.3f/%.3f s, burst %.3f/%.3f s (p50 announce/withdraw), %d violations" % (
+    fail = " failure %.2f s (%.3f s after the first removal)," % (
+        rec["failure"]["p50"], rec["failure_spread"]["p50"]) if "failure" in rec else ""
+    return "steady %s b2b=%s N=%d: one %.3f/%.3f s, burst %.3f/%.3f s (p50 announce/withdraw),%s %d violations" % (
         rec["variant"], rec["b2b"], rec["n"], rec["one_announce"]["p50"], rec["one_withdraw"]["p50"],
-        rec["burst_announce"]["p50"], rec["burst_withdraw"]["p50"], rec["violations"])
+        rec["burst_announce"]["p50"], rec["burst_withdraw"]["p50"], fail, rec["violations"])

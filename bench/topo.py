@@ -190,7 +190,11 @@ def speaker_conf(name, routes_file, logfile, workload="base", backup_file=None, 
     are logged once the harness turns them on."""
     _, asn, ip = peers(workload)[name]
     backup, export = "", 'where proto = "inject"'
+    timers = "hold time 240"
     if steady:
+        # the steady-state mode also fails this speaker: its session ends
+        # by hold-time expiry (3 s, BIRD's least) and comes back quickly
+        timers = "hold time 3; keepalive time 1; error wait time 1,2; connect retry time 2"
         export = 'where proto = "inject" || proto ~ "steady*"'
         for proto, path in sorted(steady.items()):
             backup += 'protocol static {0} {{\n  disabled;\n  ipv4;\ninclude "{1}";\n}}\n'.format(proto, path)
@@ -213,10 +217,11 @@ include "{routes}";
   local {ip} as {asn};
   neighbor {rs} as {rsas};
   connect delay time 1;
-  hold time 240;
+  {timers};
   ipv4 {{ import all; export {export}; }};
 }}
-""".format(log=logfile, ip=ip, asn=asn, routes=routes_file, rs=RS_IP, rsas=RS_AS, backup=backup, export=export)
+""".format(log=logfile, ip=ip, asn=asn, routes=routes_file, rs=RS_IP, rsas=RS_AS, backup=backup, export=export,
+           timers=timers)
 
 
 # --- route servers ---------------------------------------------------------
@@ -338,6 +343,7 @@ def bird_rs_conf(b2b, logfile, workload="base", secondary=False):
     for name, (role, asn, ip) in peers(workload).items():
         out.append(
             "protocol bgp %s { local %s as %d; neighbor %s as %d; connect delay time 1; hold time 240;\n"
+            "  error wait time 1,2;\n"
             "  ipv4 { import all; export filter to_%s;%s }; }" % (
                 name, RS_IP, RS_AS, ip, asn, role, " secondary;" if secondary else "")
         )

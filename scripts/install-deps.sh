@@ -37,8 +37,8 @@ pkgs=(
 	debhelper fakeroot lintian debootstrap chrpath install-info
 	libpam0g-dev libsnmp-dev librtr-dev libssh-dev liblua5.3-dev lua5.3
 	python3-sphinx doxygen graphviz systemd
-	# bench/: profiling and the plot in docs/performance.md
-	valgrind python3-matplotlib
+	# bench/: profiling (callgrind, perf) and the plot in docs/performance.md
+	valgrind linux-perf python3-matplotlib
 )
 want="${pkgs[*]}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
