@@ -221,6 +221,8 @@ static int rs_peer_status_changed(struct peer *peer)
 
 	if (!inst || CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP))
 		return 0;
+	if (peer->connection->status == Established)
+		rs_coalesce_apply(inst);
 	src = rs_cache_get(inst, peer);
 	if (peer->connection->status == Deleted) {
 		struct rs_tomb *t;

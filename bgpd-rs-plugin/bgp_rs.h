@@ -86,6 +86,10 @@ struct rs_inst {
  * see rs_inst_get().
  */
 #define RS_PROCESS_HOLD_MS 1
+/* Update-group coalesce time (ms) of such an instance unless coalesce-time
+ * is configured; see rs_coalesce_apply().
+ */
+#define RS_COALESCE_MS 100
 
 /* Our slot in update_group->module_key (bgp_updgrp_module_key_register):
  * instance slot << 8 | destination role, 0 for a role-less group.
@@ -151,6 +155,7 @@ extern bool rs_role_cfg_set(struct rs_inst *inst, const char *name,
 extern bool rs_roles_cfg_clear(struct rs_inst *inst);
 extern void rs_inst_release(struct rs_inst *inst);
 extern struct rs_inst *rs_inst_find(const struct bgp *bgp);
+extern void rs_coalesce_apply(struct rs_inst *inst);
 extern struct rs_inst *rs_inst_get(struct bgp *bgp);
 extern struct rs_inst *rs_inst_next(const struct rs_inst *prev);
 extern const char *rs_inst_vrf(const struct bgp *bgp);

@@ -10,6 +10,7 @@
 
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_fsm.h"
+#include "bgpd/bgp_updgrp.h"
 
 #include "bgp_rs.h"
 
@@ -36,6 +37,21 @@ void rs_withhold_update(struct rs_inst *inst)
 {
 	for (int src = RS_SRC_NONE; src < RS_SRC_MAX; src++)
 		inst->withhold[src] = rs_policy_withhold_mask(src, inst->b2b);
+}
+
+/*
+ * A new update-subgroup waits bgpd's coalesce time before it announces its
+ * table, so that peers coming up together share one: 1 s plus 50 ms per
+ * neighbor, unless coalesce-time is configured. A route server's neighbor
+ * (re)establishing got nothing for that long, and its initial convergence
+ * took 1-1.5 s more than BIRD's. bgpd recomputes its heuristic when a
+ * neighbor is created, so this is applied again when one comes up, before
+ * bgpd creates its subgroup.
+ */
+void rs_coalesce_apply(struct rs_inst *inst)
+{
+	if (inst->bgp->heuristic_coalesce)
+		inst->bgp->coalesce_time = RS_COALESCE_MS;
 }
 
 /* NULL when all slots are taken (the northbound's PREPARE reports it). */
@@ -65,6 +81,7 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		 */
 		inst->hold_saved = bgp->process_queue->spec.hold;
 		bgp->process_queue->spec.hold = RS_PROCESS_HOLD_MS;
+		rs_coalesce_apply(inst);
 		rs_insts[i] = inst;
 		rs_inst_hi = MAX(rs_inst_hi, i);
 		return inst;
@@ -193,8 +210,15 @@ bool rs_roles_cfg_clear(struct rs_inst *inst)
 /* The instance's own memory; bgp_rs.c has released what hangs off it. */
 void rs_inst_release(struct rs_inst *inst)
 {
-	if (inst->bgp->process_queue)
-		inst->bgp->process_queue->spec.hold = inst->hold_saved;
+	struct bgp *bgp = inst->bgp;
+
+	if (bgp->process_queue)
+		bgp->process_queue->spec.hold = inst->hold_saved;
+	if (bgp->peer && bgp->heuristic_coalesce) /* as peer_create() does */
+		bgp->coalesce_time = MIN(BGP_MAX_SUBGROUP_COALESCE_TIME,
+					 BGP_DEFAULT_SUBGROUP_COALESCE_TIME +
+						 bgp->peer->count *
+							 BGP_PEER_ADJUST_SUBGROUP_COALESCE_TIME);
 	rs_roles_cfg_clear(inst);
 	rs_roles_fini(&inst->roles);
 	rs_tombs_fini(&inst->tombs);

@@ -84,6 +84,9 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 				       rs_pref_name(inst->pref));
 		json_object_int_add(json, "processHoldMs",
 				    bgp->process_queue->spec.hold);
+		json_object_int_add(json, "coalesceTimeMs", bgp->coalesce_time);
+		json_object_boolean_add(json, "coalesceTimeConfigured",
+					!bgp->heuristic_coalesce);
 		json_object_int_add(json, "reevaluations", inst->reevals);
 		json_object_int_add(json, "deletedNeighborsClearing",
 				    rs_tomb_count(inst));
@@ -92,10 +95,11 @@ static void rs_show_inst(struct vty *vty, const struct rs_inst *inst,
 		jwarn = json_object_new_array();
 	} else {
 		vty_out(vty,
-			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\nRouting preference: %s\nBest-path queue hold: %u ms\n",
+			"BGP route server, VRF %s, local AS %s\nBranch-to-branch: %s\nRouting preference: %s\nBest-path queue hold: %u ms\nUpdate-group coalesce time: %u ms%s\n",
 			rs_inst_vrf(bgp), bgp->as_pretty,
 			inst->b2b ? "on" : "off", rs_pref_name(inst->pref),
-			bgp->process_queue->spec.hold);
+			bgp->process_queue->spec.hold, bgp->coalesce_time,
+			bgp->heuristic_coalesce ? "" : " (coalesce-time)");
 	}
 
 	for (unsigned int i = 0; i < n; i++) {

@@ -162,6 +162,29 @@ def test_routing_preference():
     vtysh_config(r1(), "no router bgp 65515 vrf GREEN")
 
 
+def test_route_server_timing_defaults():
+    """An instance with route-server configuration runs best-path
+    selection 1 ms after a change (bgpd: 50 ms) and coalesces a new
+    update-subgroup for 100 ms (bgpd: 1 s + 50 ms per neighbor) unless
+    coalesce-time is configured, which wins; neither default is written
+    to the configuration."""
+    state = rs_json(r1())
+    assert state["processHoldMs"] == 1
+    assert (state["coalesceTimeMs"], state["coalesceTimeConfigured"]) == (100, False)
+    assert "Best-path queue hold: 1 ms" in r1().vtysh_cmd("show bgp route-server")
+    assert "coalesce-time" not in running_config(r1())
+    out = vtysh_config(r1(), "router bgp 65515", "coalesce-time 500")
+    assert "%" not in out, out
+    state = rs_json(r1())
+    assert (state["coalesceTimeMs"], state["coalesceTimeConfigured"]) == (500, True)
+    assert "Update-group coalesce time: 500 ms (coalesce-time)" in r1().vtysh_cmd("show bgp route-server")
+    assert " coalesce-time 500\n" in running_config(r1())
+    out = vtysh_config(r1(), "router bgp 65515", "no coalesce-time 500")
+    assert "%" not in out, out
+    assert rs_json(r1())["coalesceTimeConfigured"] is False
+    assert "coalesce-time" not in running_config(r1())
+
+
 def test_peer_group_role():
     configure(r1(), "neighbor PG route-server role gateway expressroute")
     assert " neighbor PG route-server role gateway expressroute\n" in running_config(r1())
