@@ -138,6 +138,8 @@ def run_line(res):
     line = ("Run %s to %s on %s CPUs, kernel %s, %s; %s, the variants alternated "
             "within each repetition." % (res["started"], res.get("finished", "?"), res["machine"]["cpus"],
                                          res["machine"]["kernel"], res["machine"]["bird"], reps))
+    if res.get("bgp_config"):
+        line += " Added under `router bgp` of every bgpd: %s." % ", ".join("`%s`" % x for x in res["bgp_config"])
     if res.get("baseline"):
         line += " Module: the build in `%s` (tree at %s); baseline c0: the build in `%s` (commit %s)." % (
             res["module"]["prefix"], res["module"]["commit"], res["baseline"]["prefix"], res["baseline"]["commit"])

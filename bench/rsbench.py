@@ -302,6 +302,8 @@ def main():
     ap.add_argument("--profile-sizes", default="100000,1000000", help="N values of the perf profile runs")
     ap.add_argument("--profile-runs", default="a:off,a:on,c:off,c:on",
                     help="variant:b2b of the perf profile runs")
+    ap.add_argument("--bgp-config", action="append", default=[],
+                    help="a line under `router bgp` for every bgpd variant (repeatable)")
     ap.add_argument("--out", required=True, help="results JSON")
     ap.add_argument("--workdir", default="/var/tmp/rs-bench", help="generated route files (cached)")
     ap.add_argument("--timeout", type=float, default=600)
@@ -322,6 +324,7 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s] if "base" in workloads else []
     toggle_sizes = {int(s) for s in args.toggle_sizes.split(",") if s}
+    topo.BGP_EXTRA[:] = args.bgp_config
     backup_sizes = [int(s) for s in args.backup_sizes.split(",") if s] if "backup" in workloads else []
     results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                            "bird": subprocess.run(["bird", "--version"], capture_output=True,
@@ -329,6 +332,7 @@ def main():
                "command": " ".join(sys.argv[1:]),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": args.reps, "sizes": sizes,
                "backup_sizes": backup_sizes, "workloads": workloads, "large_reps": args.large_reps,
+               "bgp_config": args.bgp_config,
                "module": {"prefix": args.prefix, "commit": tree_commit(args.prefix)},
                "runs": [], "failures": []}
     if baseline:

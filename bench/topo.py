@@ -226,6 +226,11 @@ include "{routes}";
 
 # --- route servers ---------------------------------------------------------
 
+# Extra lines under `router bgp` for every bgpd variant (rsbench
+# --bgp-config): to measure bgpd's own knobs, e.g. coalesce-time.
+BGP_EXTRA = []
+
+
 def frr_conf(variant, b2b, logfile, workload="base"):
     """bgpd.conf for variants a, b, c and c0."""
     lines = [
@@ -237,7 +242,7 @@ def frr_conf(variant, b2b, logfile, workload="base"):
         " bgp router-id %s" % RS_IP,
         " no bgp ebgp-requires-policy",
         " no bgp network import-check",
-    ]
+    ] + [" " + x for x in BGP_EXTRA]
     if variant == "b":  # changes are applied by the explicit soft clear
         lines.append(" bgp route-map delay-timer 0")
     if variant == "c0":
