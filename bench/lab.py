@@ -153,10 +153,14 @@ def netns_out_octets(pid):
 
 class Bgpd:
     """The route server as bgpd (no zebra: nexthops on the segment are
-    taken as valid), optionally with the module or under a wrapper."""
+    taken as valid), optionally with the module or under a wrapper. With
+    `bfdd_conf`, BFD: bgpd registers its BFD sessions through zebra, so
+    mgmtd, zebra and bfdd run beside it, and bgpd installs nothing in the
+    kernel (-n instead of -Z)."""
 
-    def __init__(self, prefix, node, conf, module, wrapper=()):
+    def __init__(self, prefix, node, conf, module, wrapper=(), bfdd_conf=None):
         self.prefix, self.node, self.dir = prefix, node, node.dir
+        self.others = []  # pid files of mgmtd, zebra, bfdd
         self.pidf = os.path.join(self.dir, "bgpd.pid")
         self.log = os.path.join(self.dir, "bgpd.log")
         path = os.path.join(self.dir, "bgpd.conf")
@@ -166,7 +170,9 @@ class Bgpd:
         for name in os.listdir(self.dir):
             shutil.chown(os.path.join(self.dir, name), "frr", "frr")
         shutil.chown(self.dir, "frr", "frr")
-        args = [os.path.join(prefix, "sbin", "bgpd"), "-Z", "-P", "0", "-f", path,
+        if bfdd_conf:
+            self.start_bfd(bfdd_conf)
+        args = [os.path.join(prefix, "sbin", "bgpd"), "-n" if bfdd_conf else "-Z", "-P", "0", "-f", path,
                 "--vty_socket", self.dir, "-i", self.pidf, "--log", "file:" + self.log]
         if module:
             args[1:1] = ["-M", "route_server"]
@@ -179,6 +185,21 @@ class Bgpd:
             node.run(*(args + ["-d"]), capture=False)
         wait_until(lambda: "router bgp" in self.vtysh("show running-config"), 120, "bgpd", 0.5)
         self.pid = int(open(self.pidf).read())
+
+    def start_bfd(self, bfdd_conf):
+        path = os.path.join(self.dir, "bfdd.conf")
+        with open(path, "w") as f:
+            f.write(bfdd_conf)
+        shutil.chown(path, "frr", "frr")
+        for daemon in ("mgmtd", "zebra", "bfdd"):
+            pidf = os.path.join(self.dir, daemon + ".pid")
+            args = [os.path.join(self.prefix, "sbin", daemon), "-d", "-P", "0", "--vty_socket", self.dir,
+                    "-i", pidf, "--log", "file:" + os.path.join(self.dir, daemon + ".log")]
+            if daemon == "bfdd":
+                args += ["-f", path]
+            self.node.run(*args, capture=False)
+            wait_until(lambda: os.path.exists(pidf), 30, daemon)
+            self.others.append(pidf)
 
     def vtysh(self, *cmds):
         args = self.vtysh_args()
@@ -198,7 +219,14 @@ class Bgpd:
             wait_until(lambda: not pid_alive(self.pid), timeout, "bgpd exit", 0.02)
         if self.proc:
             self.proc.wait()
-        for f in ("bgpd.pid", "bgpd.vty"):
+        for pidf in self.others:
+            pid = int(open(pidf).read())
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                wait_until(lambda: not pid_alive(pid), timeout, "daemon exit", 0.02)
+            os.unlink(pidf)
+        self.others = []
+        for f in ("bgpd.pid", "bgpd.vty", "mgmtd.vty", "zebra.vty", "bfdd.vty"):
             if os.path.exists(os.path.join(self.dir, f)):
                 os.unlink(os.path.join(self.dir, f))
 

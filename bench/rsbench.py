@@ -71,14 +71,16 @@ class Runner:
         return int(max(os.path.getmtime(os.path.join(prefix, f))
                        for f in ("sbin/bgpd", "lib/frr/modules/bgpd_route_server.so")))
 
-    def start_rs(self, variant, b2b, workload="base"):
+    def start_rs(self, variant, b2b, workload="base", bfd_peer=None):
+        """bfd_peer: a speaker whose session runs BFD (steady-state mode)."""
         node = self.lab.nodes["rs"]
         log = os.path.join(node.dir, "rs.log")
         if variant in ("d", "d0"):
-            self.rs = Bird(node, topo.bird_rs_conf(bool(b2b), log, workload, topo.bird_secondary(variant, workload)))
+            self.rs = Bird(node, topo.bird_rs_conf(bool(b2b), log, workload, topo.bird_secondary(variant, workload),
+                                                   bfd_peer))
         else:
-            self.rs = Bgpd(self.frr_prefix(variant), node, topo.frr_conf(variant, bool(b2b), log, workload),
-                           variant in ("c", "c0"))
+            self.rs = Bgpd(self.frr_prefix(variant), node, topo.frr_conf(variant, bool(b2b), log, workload, bfd_peer),
+                           variant in ("c", "c0"), bfdd_conf=topo.BFDD_CONF if bfd_peer else None)
             wait_until(lambda: '"peers"' in self.rs.vtysh("show bgp ipv4 unicast summary json"), 30, "bgpd peers")
 
     def start_speakers(self, n, workload="base", steady=None):

@@ -10,6 +10,10 @@ to the last receiver's import of the last one, from BIRD's route traces
 must get (or drop) all of them, and a receiver it does not allow must get
 none (counted as violations, which fail the run).
 
+Then the source fails `failures` times: its link goes down, its session
+runs BFD (100 ms x 3; bfdd beside bgpd), and each failure is timed until
+every allowed receiver has dropped its 4,000 prefixes.
+
 The prefixes are static protocols of the source, `disabled` until the
 harness enables them (birdc enable/disable: an announcement or a
 withdrawal of exactly that set). Traces are switched on (birdc debug
@@ -170,7 +174,7 @@ def switch_port(lab, name):
 
 def failure_event(runner, traces, allowed, withheld, pfxs):
     """The source's link goes down (its bridge port: the route server's own
-    link stays up, so only the hold timer tells). Seconds from the link
+    link stays up, so only BFD or the hold timer tells). Seconds from the link
     going down to the last allowed receiver's removal of the source's last
     prefix, and from the first receiver's removal to that (propagation
     once bgpd noticed). The link then comes back and the harness waits
@@ -225,7 +229,7 @@ def measure(runner, variant, b2b, n, events, burst, failures):
     rec = {"mode": "steady", "variant": variant, "b2b": b2b, "n": n, "events": events,
            "burst": burst, "src": STEADY_SRC, "failures": failures}
     want = topo.expected(variant, bool(b2b), n)
-    runner.start_rs(variant, b2b)
+    runner.start_rs(variant, b2b, bfd_peer=STEADY_SRC)
     try:
         t0 = time.time()
         runner.start_speakers(n, "base", steady=steady_protocols(runner.workdir, burst))

@@ -32,6 +32,16 @@ import os
 RS_AS = 65515
 RS_IP = "10.0.0.1"
 VNET = "10.200.0.0/16"
+# BFD on the steady-state source's session, as docs/high-availability.md
+# configures it: 100 ms x 3 (detection in 300 ms)
+BFD_MS, BFD_MULT = 100, 3
+BFDD_CONF = ("bfd\n profile fast\n  detect-multiplier %d\n  receive-interval %d\n  transmit-interval %d\n"
+             " exit\nexit\n" % (BFD_MULT, BFD_MS, BFD_MS))
+
+
+def bird_bfd():
+    return ('protocol bfd {\n  interface "*" { min rx interval %d ms; min tx interval %d ms; multiplier %d; };\n}\n'
+            % (BFD_MS, BFD_MS, BFD_MULT))
 NVA_ROUTES = 4000
 VPN_ROUTES = 1000
 VARIANTS = ("a", "b", "c", "c0", "d", "d0")
@@ -192,10 +202,12 @@ def speaker_conf(name, routes_file, logfile, workload="base", backup_file=None, 
     backup, export = "", 'where proto = "inject"'
     timers = "hold time 240"
     if steady:
-        # the steady-state mode also fails this speaker: its session ends
-        # by hold-time expiry (3 s, BIRD's least) and comes back quickly
-        timers = "hold time 3; keepalive time 1; error wait time 1,2; connect retry time 2"
+        # the steady-state mode also fails this speaker: BFD ends its
+        # session (a 3 s hold time, BIRD's least, behind it), and it comes
+        # back quickly
+        timers = "hold time 3; keepalive time 1; error wait time 1,2; connect retry time 2; bfd on"
         export = 'where proto = "inject" || proto ~ "steady*"'
+        backup += bird_bfd()
         for proto, path in sorted(steady.items()):
             backup += 'protocol static {0} {{\n  disabled;\n  ipv4;\ninclude "{1}";\n}}\n'.format(proto, path)
     if backup_file:
@@ -231,8 +243,9 @@ include "{routes}";
 BGP_EXTRA = []
 
 
-def frr_conf(variant, b2b, logfile, workload="base"):
-    """bgpd.conf for variants a, b, c and c0."""
+def frr_conf(variant, b2b, logfile, workload="base", bfd_peer=None):
+    """bgpd.conf for variants a, b, c and c0; with `bfd_peer`, BFD (bfdd's
+    profile `fast`, BFDD_CONF) on that speaker's session."""
     lines = [
         "frr defaults traditional",
         "hostname rs",
@@ -261,6 +274,8 @@ def frr_conf(variant, b2b, logfile, workload="base"):
             lines.append(" neighbor %s route-server role %s" % (group, ROLE_KW[role]))
         if b2b:
             lines.append(" bgp route-server branch-to-branch")
+    if bfd_peer:
+        lines.append(" neighbor %s bfd profile fast" % peers(workload)[bfd_peer][2])
     lines += [" address-family ipv4 unicast", "  network %s" % VNET]
     if variant == "b":
         for role, group in GROUP.items():
@@ -318,7 +333,7 @@ def c_toggle(b2b):
             "%sbgp route-server branch-to-branch" % ("" if b2b else "no "), "end"]
 
 
-def bird_rs_conf(b2b, logfile, workload="base", secondary=False):
+def bird_rs_conf(b2b, logfile, workload="base", secondary=False, bfd_peer=None):
     """Variants d and d0: BIRD 2 as route server; the source role is the
     name of the protocol a route came from. With `secondary` (on a sorted
     table, which it requires) a neighbor whose filter rejects the best
@@ -333,6 +348,8 @@ def bird_rs_conf(b2b, logfile, workload="base", secondary=False):
     ]
     if secondary:
         out.append("ipv4 table master4 sorted;")
+    if bfd_peer:
+        out.append(bird_bfd())
     out += [
         "protocol static vnet { ipv4; route %s blackhole; }" % VNET,
         "define B2B = %d;" % (1 if b2b else 0),
@@ -348,8 +365,9 @@ def bird_rs_conf(b2b, logfile, workload="base", secondary=False):
     for name, (role, asn, ip) in peers(workload).items():
         out.append(
             "protocol bgp %s { local %s as %d; neighbor %s as %d; connect delay time 1; hold time 240;\n"
-            "  error wait time 1,2;\n"
+            "  error wait time 1,2;%s\n"
             "  ipv4 { import all; export filter to_%s;%s }; }" % (
-                name, RS_IP, RS_AS, ip, asn, role, " secondary;" if secondary else "")
+                name, RS_IP, RS_AS, ip, asn, " bfd on;" if name == bfd_peer else "", role,
+                " secondary;" if secondary else "")
         )
     return "\n".join(out) + "\n"
