@@ -103,8 +103,10 @@ enum rs_source rs_path_source(const struct rs_inst *inst,
 /* --- bgpd hooks ---------------------------------------------------------- */
 
 /* Peers of different roles (and instances) never share an update-group;
- * the key carries the instance slot and the destination role. Pure: bgpd
- * calls it more than once per regroup.
+ * the key carries the instance slot and the destination role. bgpd calls
+ * it more than once per regroup, and before it creates any subgroup:
+ * where the route-server coalesce time is (re)applied, since bgpd restores
+ * its own heuristic whenever it creates a peer.
  */
 static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi,
 			 uint32_t *module_key)
@@ -115,6 +117,8 @@ static int rs_updgrp_key(struct peer *peer, afi_t afi, safi_t safi,
 	if (!rs_afi_safi(afi, safi))
 		return 0;
 	inst = rs_inst_find(peer->bgp);
+	if (inst)
+		rs_coalesce_apply(peer->bgp);
 	role = inst ? rs_peer_role(inst, peer, NULL) : RS_ROLE_NONE;
 	if (role)
 		module_key[rs_key_slot] = (inst->slot << 8) | role;
@@ -221,8 +225,6 @@ static int rs_peer_status_changed(struct peer *peer)
 
 	if (!inst || CHECK_FLAG(peer->sflags, PEER_STATUS_GROUP))
 		return 0;
-	if (peer->connection->status == Established)
-		rs_coalesce_apply(inst);
 	src = rs_cache_get(inst, peer);
 	if (peer->connection->status == Deleted) {
 		struct rs_tomb *t;

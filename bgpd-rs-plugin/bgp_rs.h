@@ -155,7 +155,7 @@ extern bool rs_role_cfg_set(struct rs_inst *inst, const char *name,
 extern bool rs_roles_cfg_clear(struct rs_inst *inst);
 extern void rs_inst_release(struct rs_inst *inst);
 extern struct rs_inst *rs_inst_find(const struct bgp *bgp);
-extern void rs_coalesce_apply(struct rs_inst *inst);
+extern void rs_coalesce_apply(struct bgp *bgp);
 extern struct rs_inst *rs_inst_get(struct bgp *bgp);
 extern struct rs_inst *rs_inst_next(const struct rs_inst *prev);
 extern const char *rs_inst_vrf(const struct bgp *bgp);

@@ -44,14 +44,14 @@ void rs_withhold_update(struct rs_inst *inst)
  * table, so that peers coming up together share one: 1 s plus 50 ms per
  * neighbor, unless coalesce-time is configured. A route server's neighbor
  * (re)establishing got nothing for that long, and its initial convergence
- * took 1-1.5 s more than BIRD's. bgpd recomputes its heuristic when a
- * neighbor is created, so this is applied again when one comes up, before
- * bgpd creates its subgroup.
+ * took 1-1.5 s more than BIRD's. bgpd recomputes its heuristic whenever it
+ * creates a peer (an incoming connection included), so this is applied
+ * again before each subgroup is created (the update-group key hook).
  */
-void rs_coalesce_apply(struct rs_inst *inst)
+void rs_coalesce_apply(struct bgp *bgp)
 {
-	if (inst->bgp->heuristic_coalesce)
-		inst->bgp->coalesce_time = RS_COALESCE_MS;
+	if (bgp->heuristic_coalesce)
+		bgp->coalesce_time = RS_COALESCE_MS;
 }
 
 /* NULL when all slots are taken (the northbound's PREPARE reports it). */
@@ -81,7 +81,7 @@ struct rs_inst *rs_inst_get(struct bgp *bgp)
 		 */
 		inst->hold_saved = bgp->process_queue->spec.hold;
 		bgp->process_queue->spec.hold = RS_PROCESS_HOLD_MS;
-		rs_coalesce_apply(inst);
+		rs_coalesce_apply(bgp);
 		rs_insts[i] = inst;
 		rs_inst_hi = MAX(rs_inst_hi, i);
 		return inst;
@@ -214,11 +214,13 @@ void rs_inst_release(struct rs_inst *inst)
 
 	if (bgp->process_queue)
 		bgp->process_queue->spec.hold = inst->hold_saved;
-	if (bgp->peer && bgp->heuristic_coalesce) /* as peer_create() does */
-		bgp->coalesce_time = MIN(BGP_MAX_SUBGROUP_COALESCE_TIME,
-					 BGP_DEFAULT_SUBGROUP_COALESCE_TIME +
-						 bgp->peer->count *
-							 BGP_PEER_ADJUST_SUBGROUP_COALESCE_TIME);
+	if (bgp->peer && bgp->heuristic_coalesce) { /* as peer_create() */
+		long ct = BGP_DEFAULT_SUBGROUP_COALESCE_TIME +
+			  bgp->peer->count *
+				  BGP_PEER_ADJUST_SUBGROUP_COALESCE_TIME;
+
+		bgp->coalesce_time = MIN(BGP_MAX_SUBGROUP_COALESCE_TIME, ct);
+	}
 	rs_roles_cfg_clear(inst);
 	rs_roles_fini(&inst->roles);
 	rs_tombs_fini(&inst->tombs);
