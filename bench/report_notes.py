@@ -47,8 +47,8 @@ STAGE2 = [
     "Each change against the build before it on the same machine, same commands "
     "(`rsbench.py`, base workload, medians; the results files are in bench/results/):", "",
     "| change | measured | before | after | runs |", "|---|---|---|---|---|",
-    "| bgpd -Z no longer tries to register every path's nexthop with zebra, which failed and logged a "
-    "warning per path (patch 0011) | c, 1M, T b2b off / on | 8.57 s / 16.82 s | 4.93 s / 12.62 s | "
+    "| bgpd sends no nexthop registration while zebra is not connected (as under -Z): each one failed "
+    "and logged a warning, once per path (patch 0011) | c, 1M, T b2b off / on | 8.57 s / 16.82 s | 4.93 s / 12.62 s | "
     "`stage2-before-after.json` (c0 = the build before, same run) |",
     "| same | c, CPU to converge, 100k b2b off / 1M b2b off | 1.04 s / 7.94 s | 0.50 s / 4.65 s | same |",
     "| best-path queue hold 50 ms -> 1 ms on route-server instances (module) | c, 100k, one prefix, "
