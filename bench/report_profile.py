@@ -9,7 +9,7 @@ MEM_ROWS = 12
 
 
 def b2b_name(b2b):
-    return "on" if b2b else "off"
+    return "-" if b2b is None else "on" if b2b else "off"
 
 
 def render_profile(files):
@@ -28,7 +28,7 @@ def render_profile(files):
            "| N | variant | b2b | run (s) | samples | %s |" % " | ".join(ORDER),
            "|---|---|---|---|---|%s" % ("---|" * len(ORDER))]
     ok = [r for r in recs if "error" not in r]
-    for r in sorted(recs, key=lambda x: (x["n"], x["variant"], x["b2b"])):
+    for r in sorted(recs, key=lambda x: (x["n"], x["variant"], bool(x["b2b"]))):
         if "error" in r:
             out.append("| %s | %s | %s | failed: %s | |%s" % (
                 format(r["n"], ","), r["variant"], b2b_name(r["b2b"]), r["error"][:120], " |" * len(ORDER)))
@@ -40,7 +40,7 @@ def render_profile(files):
     if not ok:
         return out
     big = max(r["n"] for r in ok)
-    for r in sorted((r for r in ok if r["n"] == big), key=lambda x: (x["variant"], x["b2b"])):
+    for r in sorted((r for r in ok if r["n"] == big), key=lambda x: (x["variant"], bool(x["b2b"]))):
         out += ["Top functions by own time, variant %s, b2b %s, N = %s (%% of samples: own, inclusive):"
                 % (r["variant"], b2b_name(r["b2b"]), format(big, ",")), "",
                 "| function | own | inclusive |", "|---|---|---|"]
@@ -48,7 +48,7 @@ def render_profile(files):
         out.append("")
     mem = [r for r in ok if r["n"] == big and r.get("memory_top")]
     if mem:
-        cols = sorted(mem, key=lambda x: (x["variant"], x["b2b"]))
+        cols = sorted(mem, key=lambda x: (x["variant"], bool(x["b2b"])))
         names = []
         for r in cols:
             names += [m[0] for m in r["memory_top"][:MEM_ROWS] if m[0] not in names]

@@ -47,4 +47,11 @@ def render_steady(files):
             format(r["n"], ","), NAMES.get(r["variant"], r["variant"]), b2b, r["receivers"],
             cell(r, "one_announce"), cell(r, "one_withdraw"), cell(r, "burst_announce"),
             cell(r, "burst_withdraw"), cell(r, "failure"), cell(r, "failure_spread"), r["violations"]))
+    slow = [r for r in recs if r.get("failure", {}).get("p50", 0) >= 2]
+    if slow:  # runs from before the mode waited for BFD to be up
+        out += ["", "Failures of %s took the hold time (3 s): the route server's BFD session was not up yet "
+                "in that run. The mode now waits for it before each failure and fails the run otherwise."
+                % ", ".join("%s b2b %s at %s" % (r["variant"], "-" if r["b2b"] is None else
+                                                 "on" if r["b2b"] else "off", format(r["n"], ","))
+                            for r in slow)]
     return out + [""]

@@ -302,8 +302,8 @@ def main():
     ap.add_argument("--steady-variants", default="a,b,c,d", help="variants of the steady-state runs")
     ap.add_argument("--steady-failures", type=int, default=3, help="failures of the source per steady-state run")
     ap.add_argument("--profile-sizes", default="100000,1000000", help="N values of the perf profile runs")
-    ap.add_argument("--profile-runs", default="a:off,a:on,c:off,c:on",
-                    help="variant:b2b of the perf profile runs")
+    ap.add_argument("--profile-runs", default="a,c:off,c:on",
+                    help="variant[:b2b] of the perf profile runs (a has no b2b)")
     ap.add_argument("--bgp-config", action="append", default=[],
                     help="a line under `router bgp` for every bgpd variant (repeatable)")
     ap.add_argument("--out", required=True, help="results JSON")
@@ -399,12 +399,13 @@ def main():
             results["profile"] = []
         for n in profile_sizes:
             for spec in args.profile_runs.split(","):
-                variant, b2b = spec.split(":")
+                variant, _, b2b = spec.partition(":")
+                b2b = None if variant == "a" else b2b == "on"
                 t_run = time.time()
                 try:
-                    rec = profile_mod.measure(runner, variant, b2b == "on", n, args.workdir)
+                    rec = profile_mod.measure(runner, variant, b2b, n, args.workdir)
                 except (Mismatch, RuntimeError, subprocess.SubprocessError) as err:
-                    rec = {"mode": "profile", "variant": variant, "b2b": b2b == "on", "n": n,
+                    rec = {"mode": "profile", "variant": variant, "b2b": b2b, "n": n,
                            "error": str(err)[:2000]}
                     results["failures"].append(rec)
                     runner.stop_all()

@@ -21,18 +21,20 @@ rsrv routes) only after the initial convergence.
 """
 
 import datetime
+import json
 import os
 import re
 import subprocess
 import time
 
 import topo
-from lab import LAN
+from lab import LAN, Bgpd
 
 STEADY_SRC = "nva3"
 ONE = ["100.64.0.0/24"]
 BURST_MAX = 4000
 EVENT_TIMEOUT = 60
+BFD_TIMEOUT = 30
 # "2026-11-30 09:23:54.486 <TRACE> rsrv.ipv4 > added [best] 100.64.0.0/24 0L 3G unicast":
 # ">" a route imported from the route server, "<" one exported to it
 IMPORT, EXPORT = ">", "<"
@@ -172,6 +174,30 @@ def switch_port(lab, name):
     raise RuntimeError("no switch port of %s" % name)
 
 
+def bfd_up(runner, ip):
+    """The route server's BFD session with ip is up (bfdd's or BIRD's)."""
+    if isinstance(runner.rs, Bgpd):
+        try:
+            data = json.loads(runner.rs.vtysh("show bfd peers json"))
+        except ValueError:
+            return False
+        return isinstance(data, list) and any(s.get("peer") == ip and s.get("status") == "up" for s in data)
+    return any(line.split()[:1] == [ip] and "Up" in line.split()
+               for line in runner.rs.cli("show bfd sessions").splitlines())
+
+
+def wait_bfd(runner):
+    """A failure is timed only with BFD up: otherwise the hold time would
+    be measured under BFD's name."""
+    ip = topo.PEERS[STEADY_SRC][2]
+    end = time.time() + BFD_TIMEOUT
+    while not bfd_up(runner, ip):
+        if time.time() > end:
+            raise RuntimeError("steady: the route server's BFD session with %s is not up after %d s" % (
+                ip, BFD_TIMEOUT))
+        time.sleep(0.1)
+
+
 def failure_event(runner, traces, allowed, withheld, pfxs):
     """The source's link goes down (its bridge port: the route server's own
     link stays up, so only BFD or the hold timer tells). Seconds from the link
@@ -210,6 +236,7 @@ def failure_event(runner, traces, allowed, withheld, pfxs):
     first, last, violations = wait("removed", t0)
     subprocess.run(["ip", "-n", runner.lab.switch, "link", "set", port, "up"], check=True)
     violations += wait("added", t0)[2]
+    wait_bfd(runner)
     return last, last - first, violations
 
 
@@ -253,6 +280,8 @@ def measure(runner, variant, b2b, n, events, burst, failures):
             for action, name in (("enable", "announce"), ("disable", "withdraw")):
                 rec["%s_%s" % (kind, name)] = stats(times[action])
         total, spread = [], []
+        if failures:
+            wait_bfd(runner)
         for _ in range(failures):
             t, s, v = failure_event(runner, traces, allowed, withheld, topo.prefixes(STEADY_SRC, n))
             total.append(t)
