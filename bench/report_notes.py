@@ -15,8 +15,8 @@ ANALYSIS = [
     "the split at 1M; with the same coalesce time for both (`coalesce-time 0`, "
     "`bench/results/stage2-coalesce-time-0.json`) c/a is 1.02 at 100k and 1.07 at 1M.",
     "- **c against d (BIRD), b2b off.** Nothing of the ExpressRoute table is sent with b2b off, so the "
-    "time is bgpd taking in a million prefixes: the profile below shows `route_node_get` alone at about "
-    "a third of bgpd's CPU at 1M. Inserting into lib/table's Patricia trie in the order BIRD sends "
+    "time is bgpd taking in a million prefixes: the profile below shows `route_node_get` alone at 40-50% "
+    "of bgpd's CPU samples at 1M, with or without the module. Inserting into lib/table's Patricia trie in the order BIRD sends "
     "(its hash order, effectively random) walks some twenty levels per prefix, and the deep ones miss "
     "the cache (perf annotate: half of the function's samples on the load of a node's prefix length). "
     "BIRD keeps its table in a hash. Closing this needs a faster insert in lib/table.c (for instance, "
@@ -35,6 +35,13 @@ ANALYSIS = [
     "update-group that carries it (three with b2b on). BIRD keeps a network and a route. Reaching 5x "
     "would take dropping bgpd's adj-out (its record of what each subgroup was sent, from which it "
     "computes withdrawals) or merging the per-prefix structures: structural changes to bgpd.",
+    "- **An NVA's failure at 1M (steady-state section).** BFD notices it in 300 ms for every variant, "
+    "and once bgpd withdraws the first of the NVA's routes the rest follow within about 0.1 s, but at "
+    "1M bgpd needs 0.3-0.9 s more than BIRD before that first withdrawal: to find the failed peer's "
+    "paths it walks the whole table (`bgp_clear_route_table()`, a million destinations), where BIRD "
+    "flushes the protocol's own routes. Upstream master batches the clearing of several peers into "
+    "one walk (`bgp_clearing_batch_*`), which helps many failures at once, not one; an index of each "
+    "peer's paths would take the walk away, at a pointer pair per path.",
     "- **Noise.** Two cores run the route server and eleven BIRD speakers; the min-max spread is "
     "shown next to every median. At 100k, when the ExpressRoute session comes up a little after the "
     "others (session collisions), the route server's input finishes up to a second later; this shows "
