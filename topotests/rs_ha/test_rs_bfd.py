@@ -246,12 +246,21 @@ def teardown_module(mod):
 # --- state of the route server and of the peers ------------------------------
 
 
-def bfd_up(peer):
+def bfd_up(peer, settled=0):
+    """r1's BFD session with peer is up (for at least `settled` seconds)."""
     data = vtysh_json(g("r1"), "show bfd peers json")
     for s in data if isinstance(data, list) else []:
         if s.get("peer") == ADDR[peer]:
-            return s.get("status") == "up"
+            return s.get("status") == "up" and s.get("uptime", 0) >= settled
     return False
+
+
+def bgp_bfd_up(peer):
+    """bgpd's own view of the BFD session: it drops a session on BFD down
+    only once it has itself seen the session up (bfdd's notifications reach
+    it through zebra, a little after bfdd shows "up")."""
+    data = vtysh_json(g("r1"), "show bgp neighbors {} json".format(ADDR[peer]))
+    return data.get(ADDR[peer], {}).get("peerBfdInfo", {}).get("status") == "Up"
 
 
 def peer_state(peer):
@@ -287,7 +296,10 @@ def converged(bfd):
     rs = g("r1")
     if not all_established(rs, [ADDR[p] for p in ADDR if p != "r1"]):
         return "sessions"
-    if bfd and not all(bfd_up(p) for p in BFD_PEERS):
+    # BFD settled: a session BIRD has just brought up can still drop once
+    # (bfdd expects 100 ms while BIRD is still on its idle interval), so a
+    # failure started right after the restore would meet a flapping session
+    if bfd and not all(bfd_up(p, settled=2) and bgp_bfd_up(p) for p in BFD_PEERS):
         return "bfd"
     if not observers_hold(expected_observed()):
         return "observers"
