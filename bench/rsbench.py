@@ -244,6 +244,24 @@ def save(results, path):
     os.rename(path + ".tmp", path)
 
 
+def run_recorded(runner, results, path, mode, measure, summary, **ident):
+    """One run of a mode (steady, profile): its record in results[mode], or
+    its error (and any isolation violation) in the failures; saved at once."""
+    t_run = time.time()
+    try:
+        rec = measure()
+    except (Mismatch, RuntimeError, subprocess.SubprocessError) as err:
+        rec = dict(mode=mode, error=str(err)[:2000], **ident)
+        results["failures"].append(rec)
+        runner.stop_all()
+    if rec.get("violations"):
+        results["failures"].append(dict(rec, error="%d isolation violations" % rec["violations"]))
+    rec["wall_s"] = round(time.time() - t_run, 1)
+    results[mode].append(rec)
+    save(results, path)
+    print("bench: %s" % (rec.get("error") or summary(rec)), flush=True)
+
+
 def order(configs, rep):
     """Alternate the variants: each repetition starts at a different one."""
     k = rep % len(configs)
@@ -380,20 +398,10 @@ def main():
             for variant, b2b in CONFIGS:
                 if variant not in svariants:
                     continue
-                t_run = time.time()
-                try:
-                    rec = steady_mod.measure(runner, variant, b2b, n, args.steady_events, args.steady_burst,
-                                             args.steady_failures)
-                except (Mismatch, RuntimeError) as err:
-                    rec = {"mode": "steady", "variant": variant, "b2b": b2b, "n": n, "error": str(err)[:2000]}
-                    results["failures"].append(rec)
-                    runner.stop_all()
-                if rec.get("violations"):
-                    results["failures"].append(dict(rec, error="%d isolation violations" % rec["violations"]))
-                rec["wall_s"] = round(time.time() - t_run, 1)
-                results["steady"].append(rec)
-                save(results, args.out)
-                print("bench: %s" % (rec.get("error") or steady_mod.summary(rec)), flush=True)
+                run_recorded(runner, results, args.out, "steady",
+                             lambda: steady_mod.measure(runner, variant, b2b, n, args.steady_events,
+                                                        args.steady_burst, args.steady_failures),
+                             steady_mod.summary, variant=variant, b2b=b2b, n=n)
         profile_sizes = [int(x) for x in args.profile_sizes.split(",") if x]
         if profile_sizes:
             results["profile"] = []
@@ -401,18 +409,9 @@ def main():
             for spec in args.profile_runs.split(","):
                 variant, _, b2b = spec.partition(":")
                 b2b = None if variant == "a" else b2b == "on"
-                t_run = time.time()
-                try:
-                    rec = profile_mod.measure(runner, variant, b2b, n, args.workdir)
-                except (Mismatch, RuntimeError, subprocess.SubprocessError) as err:
-                    rec = {"mode": "profile", "variant": variant, "b2b": b2b, "n": n,
-                           "error": str(err)[:2000]}
-                    results["failures"].append(rec)
-                    runner.stop_all()
-                rec["wall_s"] = round(time.time() - t_run, 1)
-                results["profile"].append(rec)
-                save(results, args.out)
-                print("bench: %s" % (rec.get("error") or profile_mod.summary(rec)), flush=True)
+                run_recorded(runner, results, args.out, "profile",
+                             lambda: profile_mod.measure(runner, variant, b2b, n, args.workdir),
+                             profile_mod.summary, variant=variant, b2b=b2b, n=n)
         if args.callgrind_size:
             results["callgrind_runs"] = []
             for variant, workload, b2b in parse_callgrind_runs(args.callgrind_runs, baseline):

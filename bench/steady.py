@@ -204,9 +204,11 @@ def failure_event(runner, traces, allowed, withheld, pfxs):
     going down to the last allowed receiver's removal of the source's last
     prefix, and from the first receiver's removal to that (propagation
     once bgpd noticed). The link then comes back and the harness waits
-    until the receivers hold the prefixes again."""
+    until the receivers hold the prefixes again. Timed only from BFD up
+    (wait_bfd)."""
     want = set(pfxs)
     port = switch_port(runner.lab, STEADY_SRC)
+    wait_bfd(runner)
 
     def wait(verb, since):
         got = {name: set() for name in allowed}
@@ -236,7 +238,6 @@ def failure_event(runner, traces, allowed, withheld, pfxs):
     first, last, violations = wait("removed", t0)
     subprocess.run(["ip", "-n", runner.lab.switch, "link", "set", port, "up"], check=True)
     violations += wait("added", t0)[2]
-    wait_bfd(runner)
     return last, last - first, violations
 
 
@@ -280,8 +281,6 @@ def measure(runner, variant, b2b, n, events, burst, failures):
             for action, name in (("enable", "announce"), ("disable", "withdraw")):
                 rec["%s_%s" % (kind, name)] = stats(times[action])
         total, spread = [], []
-        if failures:
-            wait_bfd(runner)
         for _ in range(failures):
             t, s, v = failure_event(runner, traces, allowed, withheld, topo.prefixes(STEADY_SRC, n))
             total.append(t)
