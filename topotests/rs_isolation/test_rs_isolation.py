@@ -453,18 +453,20 @@ def forced_walks(cleared, first=None, change=None, toggle=True, gap=WALK_GAP):
         if toggle:
             role = "neighbor {} route-server role nva".format(X1) if walks % 2 == 0 else \
                 "no neighbor {} route-server role".format(X1)
+            # the RIB count is read after the change, right before the walk
             lines = (list(first) if first and walks == 0 else []) + [
-                role, "do clear bgp ipv4 unicast * soft out", "do show bgp ipv4 unicast summary json"]
+                "do show bgp ipv4 unicast summary json", role, "do clear bgp ipv4 unicast * soft out"]
             out_ = configure(r1, *lines)
         else:
-            lines = ["clear bgp ipv4 unicast * soft out", "show bgp ipv4 unicast summary json"]
+            lines = ["show bgp ipv4 unicast summary json", "clear bgp ipv4 unicast * soft out"]
             out_ = r1.cmd("vtysh {} 2>&1".format(" ".join("-c '{}'".format(l) for l in lines)))
         try:
-            summ = json.JSONDecoder().raw_decode(out_[out_.index("{"):])[0]
+            start = out_.index("{")
+            summ, end = json.JSONDecoder().raw_decode(out_[start:])
         except ValueError as err:
             raise AssertionError("r1: {}: {!r}".format(lines, out_)) from err
         # b2b on with one VPN gateway only: the active-active warning
-        text = out_[:out_.index("{")].replace("% Warning: branch-to-branch", "")
+        text = (out_[:start] + out_[start + end:]).replace("% Warning: branch-to-branch", "")
         assert "%" not in text, out_
         walks += 1
         during += summ.get("ribCount", 0) > STATE["rib baseline"]
