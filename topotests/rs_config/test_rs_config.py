@@ -5,11 +5,13 @@ Configuration edge cases: bad input gets an FRR-style error and changes
 nothing; "no" of an unset role is a no-op; branch-to-branch is per BGP
 instance (VRF instances included, configured without sessions: this
 kernel has no VRF devices); deleting an instance deletes its
-route-server configuration.
+route-server configuration; a configuration file's lines survive another
+vtysh session closing before their commit (patch 0012).
 """
 
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -245,3 +247,48 @@ def test_ibgp_role_neighbor_not_rr_client_warns():
     assert not any("192.168.1.9" in w for w in rs_json(r1())["warnings"])
     configure(r1(), "no neighbor 192.168.1.9")
     assert "192.168.1.9" not in running_config(r1())
+
+
+
+def test_file_config_survives_other_vtysh_sessions():
+    """A configuration file applied as `vtysh -f` and frr-reload.py apply
+    it (`configure terminal file-lock`, start and end markers, one commit
+    at the end), while another vtysh session opens and closes before that
+    commit, as a monitoring loop's would: every line takes effect in every
+    daemon. FRR 10.3's mgmtd copied its running configuration over the
+    shared candidate whenever any session closed, so the prefix-list was
+    lost in mgmtd and zebra ("No changes found to be committed!") while
+    bgpd had it (patch 0012, upstream's fix)."""
+    r = r1()
+    plist = ["ip prefix-list SESSIONS seq 5 permit 10.252.0.0/16", "ip prefix-list SESSIONS seq 10 deny any"]
+    role = "neighbor 192.168.1.3 route-server role gateway vpn"
+    before = running_config(r)
+    assert "SESSIONS" not in before and "neighbor 192.168.1.3 route-server role nva" in before, before
+    log = os.path.join(r.gearlogdir, "mgmtd.log")
+    shell = r.popen(["vtysh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, universal_newlines=True)
+    try:
+        shell.stdin.write("configure terminal file-lock\nXFRR_start_configuration\n{}\n{}\n"
+                          "router bgp 65515\n {}\nexit\n".format(plist[0], plist[1], role))
+        shell.stdin.flush()
+        # mgmtd logs a line when it reads it, and reads the next one only
+        # once the previous is in its candidate: the first is there when
+        # the second shows in the log
+        wait_for(lambda: plist[1] in open(log, errors="replace").read(), True,
+                 "mgmtd read the prefix-list", count=100, wait=0.1)
+        other = r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
+        assert '"name": "SESSIONS"' in other, other
+        out, _ = shell.communicate("XFRR_end_configuration\nend\n", timeout=30)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert "No changes" not in out and "%" not in out, out
+    for daemon in ("mgmtd", "zebra", "bgpd"):
+        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+        assert all(l in conf for l in plist), "{}: {}".format(daemon, conf)
+    assert role in running_config(r)
+    out = vtysh_config(r, "no ip prefix-list SESSIONS", "router bgp 65515",
+                       "neighbor 192.168.1.3 route-server role nva")
+    assert "%" not in out, out
+    after = running_config(r)
+    assert "SESSIONS" not in after and "neighbor 192.168.1.3 route-server role nva" in after, after
