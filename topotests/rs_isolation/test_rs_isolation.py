@@ -908,19 +908,16 @@ def roleless_moments(offset):
 def test_config_reload():
     """frr-reload.py applies a file in which gw1 is `gateway vpn` (with
     b2b off its routes are still withheld from gw2, vpn1 and nva1) and
-    unrelated changes (two descriptions, an AS-path access list, 16 more
-    VNet prefixes), then the original file back. No session resets.
+    unrelated changes (two descriptions, a prefix-list, 16 more VNet
+    prefixes), then the original file back. No session resets.
     frr-reload.py replaces a role line in two steps: `no neighbor gw1
     route-server role ...` (a vtysh call of its own, after which gw1 has
     no role), then, after its other deletions (one vtysh call each: the
     way back deletes the descriptions and VNet prefixes after the role),
     the new line with the additions (`vtysh -f`); the report gives each
-    such moment (bgpd's command log) and the walks in it.
-    The global object is bgpd's own: a prefix-list, which FRR 10.3 also
-    hands to mgmtd, made this test flaky under the sanitizer build: mgmtd
-    sometimes answered frr-reload's `no ip prefix-list ...` with "No
-    changes found to be committed!" and the list stayed in the running
-    configuration. That is mgmtd's, not the module's (bgpd only)."""
+    such moment (bgpd's command log) and the walks in it. The walks'
+    vtysh sessions open and close while frr-reload.py configures: before
+    patch 0012, each close could undo its uncommitted lines in mgmtd."""
     prefixes = gw1_up(112)
     r1 = g("r1")
     counters = monitor_counters()
@@ -934,7 +931,7 @@ def test_config_reload():
         remote_as = " neighbor {} remote-as {}\n".format(ADDR[name], ASN[name])
         assert remote_as in changed, changed
         changed = changed.replace(remote_as, remote_as + line)
-    plist = "bgp as-path access-list RELOAD seq 5 permit _{}_\n".format(ASN["x1"])
+    plist = "ip prefix-list RELOAD seq 5 permit 10.250.0.0/16\n"
     changed = changed.replace("\nrouter bgp {}\n".format(RS_AS), "\n{}!\nrouter bgp {}\n".format(plist, RS_AS), 1)
     assert plist in changed, changed
     vnet = "  network {}\n".format(VNET)
@@ -959,7 +956,7 @@ def test_config_reload():
         assert role_of(GW1) == "gateway-expressroute" and not any(l in conf for l in extra + [plist]), \
             conf + f.read()
     assert established_counters(r1)[GW1] == gw1_counter, "the reloads reset gw1's session"
-    finish("isolation config reload (frr-reload.py: gw1 ER->VPN->ER; descriptions, an AS-path list, VNet prefixes)",
+    finish("isolation config reload (frr-reload.py: gw1 ER->VPN->ER; descriptions, a prefix-list, VNet prefixes)",
            prefixes, counters, w1 + w2, t1 + t2, after="reloads done",
            note="after the reload to VPN: leaked {}; gw1 had no role for {}".format(
                " ".join("{}={}".format(n, first[n]) for n in MONITOR_NAMES),
