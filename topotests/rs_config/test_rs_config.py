@@ -6,7 +6,8 @@ nothing; "no" of an unset role is a no-op; branch-to-branch is per BGP
 instance (VRF instances included, configured without sessions: this
 kernel has no VRF devices); deleting an instance deletes its
 route-server configuration; a configuration file's lines survive another
-vtysh session closing before their commit (patch 0012).
+vtysh session closing before their commit (patch 0012), and a file mgmtd
+refuses leaves nothing behind (patch 0013).
 """
 
 import json
@@ -292,3 +293,28 @@ def test_file_config_survives_other_vtysh_sessions():
     assert "%" not in out, out
     after = running_config(r)
     assert "SESSIONS" not in after and "neighbor 192.168.1.3 route-server role nva" in after, after
+
+
+
+def test_failed_config_file_leaves_no_trace():
+    """A configuration file whose commit mgmtd refuses (a prefix-list
+    range FRR rejects) changes nothing, and the operator's next, valid,
+    command is applied. With patch 0012 alone the file's lines stayed in
+    mgmtd's candidate, and the next command failed with the file's error
+    (patch 0013)."""
+    r = r1()
+    before = running_config(r)
+    bad = os.path.join(r.gearlogdir, "bad-prefix-list.conf")
+    with open(bad, "w") as f:
+        f.write("ip prefix-list BADFILE seq 5 permit 10.10.0.0/16 ge 8\n")
+    out = r.cmd("vtysh -f {} 2>&1".format(bad))
+    assert "Invalid prefix range for 10.10.0.0/16" in out, out
+    assert "BADFILE" not in r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
+    assert running_config(r) == before
+    out = vtysh_config(r, "ip prefix-list AFTERBAD seq 5 permit 10.1.0.0/16")
+    assert "%" not in out, out
+    for daemon in ("mgmtd", "zebra", "bgpd"):
+        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+        assert "ip prefix-list AFTERBAD seq 5 permit 10.1.0.0/16" in conf and "BADFILE" not in conf, daemon
+    out = vtysh_config(r, "no ip prefix-list AFTERBAD")
+    assert "%" not in out and running_config(r) == before, out
