@@ -7,7 +7,8 @@ instance (VRF instances included, configured without sessions: this
 kernel has no VRF devices); deleting an instance deletes its
 route-server configuration; a configuration file's lines survive another
 vtysh session closing before their commit (patch 0012), and a file mgmtd
-refuses leaves nothing behind (patch 0013).
+refuses, or whose vtysh is killed before the commit, leaves nothing
+behind (patch 0013).
 """
 
 import json
@@ -251,32 +252,40 @@ def test_ibgp_role_neighbor_not_rr_client_warns():
 
 
 
+def file_read(r, plist, *bgp_lines):
+    """A vtysh session reading config lines the way `vtysh -f` and
+    frr-reload.py send a file (`configure terminal file-lock`, start
+    marker, lines; the end marker and its commit still to come), once
+    mgmtd has the prefix-list lines in its candidate: it logs a line
+    when it reads it and reads the next only once the previous is in."""
+    log = os.path.join(r.gearlogdir, "mgmtd.log")
+    shell = r.popen(["vtysh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, universal_newlines=True)
+    lines = ["configure terminal file-lock", "XFRR_start_configuration"] + list(plist) + \
+        (["router bgp 65515"] + [" " + l for l in bgp_lines] + ["exit"] if bgp_lines else []) + \
+        ["ip prefix-list FILEREAD-MARK seq 5 deny any"]
+    shell.stdin.write("".join(l + "\n" for l in lines))
+    shell.stdin.flush()
+    wait_for(lambda: "ip prefix-list FILEREAD-MARK" in open(log, errors="replace").read(), True,
+             "mgmtd read the file's lines", count=100, wait=0.1)
+    return shell
+
+
 def test_file_config_survives_other_vtysh_sessions():
     """A configuration file applied as `vtysh -f` and frr-reload.py apply
-    it (`configure terminal file-lock`, start and end markers, one commit
-    at the end), while another vtysh session opens and closes before that
-    commit, as a monitoring loop's would: every line takes effect in every
-    daemon. FRR 10.3's mgmtd copied its running configuration over the
-    shared candidate whenever any session closed, so the prefix-list was
-    lost in mgmtd and zebra ("No changes found to be committed!") while
-    bgpd had it (patch 0012, upstream's fix)."""
+    it, while another vtysh session opens and closes before its commit, as
+    a monitoring loop's would: every line takes effect in every daemon.
+    FRR 10.3's mgmtd copied its running configuration over the shared
+    candidate whenever any session closed, so the prefix-list was lost in
+    mgmtd and zebra ("No changes found to be committed!") while bgpd had
+    it (patch 0012, upstream's fix)."""
     r = r1()
     plist = ["ip prefix-list SESSIONS seq 5 permit 10.252.0.0/16", "ip prefix-list SESSIONS seq 10 deny any"]
     role = "neighbor 192.168.1.3 route-server role gateway vpn"
     before = running_config(r)
     assert "SESSIONS" not in before and "neighbor 192.168.1.3 route-server role nva" in before, before
-    log = os.path.join(r.gearlogdir, "mgmtd.log")
-    shell = r.popen(["vtysh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, universal_newlines=True)
+    shell = file_read(r, plist, role)
     try:
-        shell.stdin.write("configure terminal file-lock\nXFRR_start_configuration\n{}\n{}\n"
-                          "router bgp 65515\n {}\nexit\n".format(plist[0], plist[1], role))
-        shell.stdin.flush()
-        # mgmtd logs a line when it reads it, and reads the next one only
-        # once the previous is in its candidate: the first is there when
-        # the second shows in the log
-        wait_for(lambda: plist[1] in open(log, errors="replace").read(), True,
-                 "mgmtd read the prefix-list", count=100, wait=0.1)
         other = r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
         assert '"name": "SESSIONS"' in other, other
         out, _ = shell.communicate("XFRR_end_configuration\nend\n", timeout=30)
@@ -288,12 +297,32 @@ def test_file_config_survives_other_vtysh_sessions():
         conf = r.vtysh_cmd("show running-config {}".format(daemon))
         assert all(l in conf for l in plist), "{}: {}".format(daemon, conf)
     assert role in running_config(r)
-    out = vtysh_config(r, "no ip prefix-list SESSIONS", "router bgp 65515",
+    out = vtysh_config(r, "no ip prefix-list SESSIONS", "no ip prefix-list FILEREAD-MARK", "router bgp 65515",
                        "neighbor 192.168.1.3 route-server role nva")
     assert "%" not in out, out
-    after = running_config(r)
-    assert "SESSIONS" not in after and "neighbor 192.168.1.3 route-server role nva" in after, after
+    assert running_config(r) == before
 
+
+def test_killed_config_file_leaves_no_trace():
+    """A vtysh reading a configuration file is killed before the file's
+    commit: none of its lines is applied, then or with the next command
+    (patch 0013; FRR 10.3 with only upstream's fix committed them
+    silently with the next session's change)."""
+    r = r1()
+    before = running_config(r)
+    shell = file_read(r, ["ip prefix-list KILLED seq 5 permit 10.253.0.0/16"])
+    shell.kill()
+    shell.wait(timeout=10)
+    wait_for(lambda: "KILLED" in r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1"), False,
+             "the killed file's lines gone from mgmtd's candidate", count=50, wait=0.1)
+    out = vtysh_config(r, "ip prefix-list AFTERKILL seq 5 permit 10.1.0.0/16")
+    assert "%" not in out, out
+    for daemon in ("mgmtd", "zebra", "bgpd"):
+        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+        assert "AFTERKILL" in conf and "KILLED" not in conf and "FILEREAD-MARK" not in conf, \
+            "{}: {}".format(daemon, conf)
+    out = vtysh_config(r, "no ip prefix-list AFTERKILL")
+    assert "%" not in out and running_config(r) == before, out
 
 
 def test_failed_config_file_leaves_no_trace():
