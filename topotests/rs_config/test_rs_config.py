@@ -251,6 +251,16 @@ def test_ibgp_role_neighbor_not_rr_client_warns():
     assert "192.168.1.9" not in running_config(r1())
 
 
+def candidate(r):
+    """mgmtd's candidate configuration (JSON text), read from a vtysh
+    session of its own."""
+    return r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
+
+
+def daemon_configs(r):
+    """The running configuration of each daemon that holds prefix-lists."""
+    return {d: r.vtysh_cmd("show running-config {}".format(d)) for d in ("mgmtd", "zebra", "bgpd")}
+
 
 def file_read(r, plist, *bgp_lines):
     """A vtysh session reading config lines the way `vtysh -f` and
@@ -286,15 +296,14 @@ def test_file_config_survives_other_vtysh_sessions():
     assert "SESSIONS" not in before and "neighbor 192.168.1.3 route-server role nva" in before, before
     shell = file_read(r, plist, role)
     try:
-        other = r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
+        other = candidate(r)
         assert '"name": "SESSIONS"' in other, other
         out, _ = shell.communicate("XFRR_end_configuration\nend\n", timeout=30)
     finally:
         if shell.poll() is None:
             shell.kill()
     assert "No changes" not in out and "%" not in out, out
-    for daemon in ("mgmtd", "zebra", "bgpd"):
-        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+    for daemon, conf in daemon_configs(r).items():
         assert all(l in conf for l in plist), "{}: {}".format(daemon, conf)
     assert role in running_config(r)
     out = vtysh_config(r, "no ip prefix-list SESSIONS", "no ip prefix-list FILEREAD-MARK", "router bgp 65515",
@@ -313,12 +322,11 @@ def test_killed_config_file_leaves_no_trace():
     shell = file_read(r, ["ip prefix-list KILLED seq 5 permit 10.253.0.0/16"])
     shell.kill()
     shell.wait(timeout=10)
-    wait_for(lambda: "KILLED" in r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1"), False,
+    wait_for(lambda: "KILLED" in candidate(r), False,
              "the killed file's lines gone from mgmtd's candidate", count=50, wait=0.1)
     out = vtysh_config(r, "ip prefix-list AFTERKILL seq 5 permit 10.1.0.0/16")
     assert "%" not in out, out
-    for daemon in ("mgmtd", "zebra", "bgpd"):
-        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+    for daemon, conf in daemon_configs(r).items():
         assert "AFTERKILL" in conf and "KILLED" not in conf and "FILEREAD-MARK" not in conf, \
             "{}: {}".format(daemon, conf)
     out = vtysh_config(r, "no ip prefix-list AFTERKILL")
@@ -338,12 +346,11 @@ def test_failed_config_file_leaves_no_trace():
         f.write("ip prefix-list BADFILE seq 5 permit 10.10.0.0/16 ge 8\n")
     out = r.cmd("vtysh -f {} 2>&1".format(bad))
     assert "Invalid prefix range for 10.10.0.0/16" in out, out
-    assert "BADFILE" not in r.cmd("vtysh -c 'show mgmt datastore-contents candidate json' 2>&1")
+    assert "BADFILE" not in candidate(r)
     assert running_config(r) == before
     out = vtysh_config(r, "ip prefix-list AFTERBAD seq 5 permit 10.1.0.0/16")
     assert "%" not in out, out
-    for daemon in ("mgmtd", "zebra", "bgpd"):
-        conf = r.vtysh_cmd("show running-config {}".format(daemon))
+    for daemon, conf in daemon_configs(r).items():
         assert "ip prefix-list AFTERBAD seq 5 permit 10.1.0.0/16" in conf and "BADFILE" not in conf, daemon
     out = vtysh_config(r, "no ip prefix-list AFTERBAD")
     assert "%" not in out and running_config(r) == before, out
